@@ -1,0 +1,88 @@
+// One esbuild script for every target (conventions.md): the CLI, the trainer child process, the VS Code
+// extension host entry, the results webview, and each unit test file.
+//
+// Everything that touches TensorFlow.js must be bundled: tfjs-core's CommonJS build registers no
+// gradients, and its ES modules use extension-less imports that Node cannot load (engines.md).
+// `mainFields: module,main` makes every tfjs package resolve to one ES copy of tfjs-core.
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+// `--tests DIR` builds only the test bundles under DIR (fast inner loop while other modules are in flux).
+const testsOnly = process.argv.includes('--tests') ? process.argv[process.argv.indexOf('--tests') + 1] : null;
+
+/** The optional native backends are loaded at run time only if installed, never bundled. */
+const optionalNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  mainFields: ['module', 'main'],
+  sourcemap: 'linked',
+  external: optionalNative,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+function listTests(dir) {
+  const out = [];
+  for (const name of readdirSync(join(root, dir))) {
+    const p = join(dir, name);
+    if (statSync(join(root, p)).isDirectory()) out.push(...listTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const builds = [
+  {
+    ...node,
+    entryPoints: { cli: 'src/cli/main.ts', trainer: 'src/runner/trainerProcess.ts' },
+    outdir: 'dist',
+  },
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'media',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    absWorkingDir: root,
+  },
+  {
+    ...node,
+    entryPoints: listTests(testsOnly ?? 'test/unit'),
+    outbase: '.',
+    outdir: 'out',
+    sourcemap: 'inline',
+  },
+];
+
+// The wasm backend loads its .wasm binaries from disk next to the bundle (dist/wasm/).
+const wasmSrc = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+mkdirSync(join(root, 'dist/wasm'), { recursive: true });
+for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
+}
+
+if (testsOnly) {
+  await esbuild.build(builds[3]);
+  console.log(`built ${builds[3].entryPoints.length} test bundles under ${testsOnly}`);
+} else if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('watching', builds.length, 'targets');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  const tests = builds[3].entryPoints.length;
+  console.log(
+    `built dist/, media/webview.js and ${tests} test bundles in ${relative(process.cwd(), root) || '.'}`,
+  );
+}

@@ -1,0 +1,247 @@
+// `wdlab`: the runner from a terminal (architecture.md, src/cli).
+//
+//   wdlab validate SPEC...                 exit 0, or 2 with located errors
+//   wdlab run SPEC [--runs-dir DIR]        every trial of the sweep; exit 0, 1 (a trial failed), 130 (stopped)
+//   wdlab run --resume RUN_DIR             continue a cancelled or interrupted run from its checkpoint
+//   wdlab list [--runs-dir DIR] [--json]   runs with status, backend, final metrics
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { version } from '../../package.json';
+import { DEFAULT_RUNS_DIR, listRuns, readRunInfo, readRunSpec, reconcileStatus } from '../runner/runStore';
+import { type SweepObserver, SweepRun } from '../runner/sweep';
+import type { TrialResult } from '../runner/trialRunner';
+import { formatDiagnostic, loadSpecFile, resolvedSpecDiagnostics, trialLabel } from '../spec';
+import { formatTable, num, percent, seconds } from './table';
+
+const USAGE = `Weight Decay Lab ${version} — experiments on the three mechanisms of weight decay
+
+Usage:
+  wdlab validate SPEC...                  check spec files; prints the number of trials
+  wdlab run SPEC [--runs-dir DIR]         run every trial of the spec's sweep
+  wdlab run --resume RUN_DIR              continue a cancelled or interrupted run
+  wdlab list [--runs-dir DIR] [--json]    list runs with status, backend and final metrics
+
+Options:
+  --runs-dir DIR   where runs are stored (default: $WDLAB_RUNS_DIR or ${DEFAULT_RUNS_DIR})
+  --quiet          print only the summary
+  -h, --help       this help;  --version  the version
+
+Exit codes: 0 success, 1 a trial failed, 2 invalid input, 130 stopped by the user.`;
+
+/** A usage or input error: printed without a stack, exit code 2. */
+class UsageError extends Error {}
+
+const runsDirOf = (flag: string | undefined): string =>
+  resolve(flag || process.env.WDLAB_RUNS_DIR || DEFAULT_RUNS_DIR);
+
+/** Loads a spec file; an unreadable file is bad input (exit 2), not a crash. */
+function loadSpec(file: string): ReturnType<typeof loadSpecFile> {
+  try {
+    return loadSpecFile(file);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function validate(files: string[]): number {
+  if (files.length === 0) throw new UsageError('validate needs at least one spec file');
+  let errors = 0;
+  for (const file of files) {
+    const result = loadSpec(file);
+    for (const d of result.diagnostics) console.error(formatDiagnostic(file, d));
+    const count = result.diagnostics.filter((d) => d.severity === 'error').length;
+    errors += count;
+    if (count === 0) {
+      const n = result.trials.length;
+      console.log(`${file}: valid — ${n} trial${n === 1 ? '' : 's'}`);
+    }
+  }
+  return errors > 0 ? 2 : 0;
+}
+
+function describeResult(r: TrialResult | undefined): string {
+  if (!r) return 'cancelled (not started)';
+  return r.status === 'failed' ? `failed: ${(r.reason ?? '').split('\n')[0]}` : r.status;
+}
+
+function exitCodeOf(results: (TrialResult | undefined)[], cancelled: boolean): number {
+  if (results.some((r) => r?.status === 'failed')) return 1;
+  return cancelled || results.some((r) => r?.status !== 'completed') ? 130 : 0;
+}
+
+/** Ctrl+C once: graceful stop at a step boundary (checkpoint kept); twice: kill. */
+function handleSignals(sweep: SweepRun): void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      console.error(`\n${signal}: stopping after the current step (press Ctrl+C again to kill)`);
+      sweep.stop();
+    } else {
+      sweep.kill();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Prints each trial's start, backend and per-epoch metrics as they arrive. */
+function consoleObserver(quiet: boolean): SweepObserver {
+  if (quiet) return {};
+  return {
+    trialStarted: (runner, p) => {
+      console.log(`\n▶ trial ${p.index + 1}/${p.count}${p.label ? `  ${p.label}` : ''}\n  ${runner.runDir}`);
+      runner.on('ready', (info) => {
+        const b = info.backend;
+        const skipped = b?.skipped.length
+          ? ` (skipped ${b.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`
+          : '';
+        console.log(
+          `  backend ${b?.name} — ${b?.device}${skipped}; ${info.parameterCount?.toLocaleString('en')} parameters`,
+        );
+      });
+      runner.on('record', (r) => {
+        if (r['test/accuracy'] === undefined) return;
+        const train =
+          r['train/loss'] === undefined
+            ? ''
+            : `train loss ${num(r['train/loss'])} acc ${percent(r['train/accuracy'])} · `;
+        console.log(
+          `  epoch ${num(r.epoch, 3)} · step ${r.step} · ${train}test loss ${num(r['test/loss'])} acc ${percent(r['test/accuracy'])} · ${seconds(r.time)}`,
+        );
+      });
+    },
+    trialEnded: (_dir, result) => console.log(`  ${describeResult(result)}`),
+  };
+}
+
+function printSummary(runDirs: string[], results: (TrialResult | undefined)[], runsDir: string): void {
+  const rows = runDirs.map((dir, i) => {
+    const info = readRunInfo(dir);
+    const r = results[i];
+    return [
+      String(i + 1),
+      info.trial.label || info.name,
+      describeResult(r),
+      info.backend?.name ?? '-',
+      percent(r?.final['test/accuracy']),
+      num(r?.final['test/loss']),
+      info.id,
+    ];
+  });
+  console.log(`\n${formatTable(['#', 'trial', 'status', 'backend', 'test acc', 'test loss', 'run'], rows)}`);
+  console.log(`\nResults: ${runsDir}`);
+  console.log(
+    'Each run folder holds spec.json, run.json, metrics.jsonl (one JSON record per line) and checkpoint/.',
+  );
+}
+
+async function run(
+  args: string[],
+  values: { 'runs-dir'?: string; resume?: string; quiet?: boolean },
+): Promise<number> {
+  const runsDir = runsDirOf(values['runs-dir']);
+  const sweep = new SweepRun({}, consoleObserver(values.quiet ?? false));
+  handleSignals(sweep);
+  if (values.resume) {
+    const runDir = resolve(values.resume);
+    const info = reconcileStatus(runDir, readRunInfo(runDir));
+    const problems = resolvedSpecDiagnostics(readRunSpec(runDir));
+    if (problems.length > 0) throw new UsageError(`${runDir}/spec.json: ${problems.join('; ')}`);
+    console.log(`Resuming ${info.id} (${info.status})`);
+    const result = await sweep.resume(runDir);
+    printSummary([runDir], [result], resolve(runDir, '..'));
+    return exitCodeOf([result], false);
+  }
+  if (args.length !== 1) throw new UsageError('run needs exactly one spec file (or --resume RUN_DIR)');
+  const file = args[0];
+  const loaded = loadSpec(file);
+  for (const d of loaded.diagnostics) console.error(formatDiagnostic(file, d));
+  if (!loaded.spec) return 2;
+  const n = loaded.trials.length;
+  console.log(`${loaded.spec.name}: ${n} trial${n === 1 ? '' : 's'} → ${runsDir}`);
+  const labels = loaded.trials.map(trialLabel);
+  const result = await sweep.run(runsDir, loaded.trials, labels, resolve(file));
+  printSummary(result.runDirs, result.results, runsDir);
+  return exitCodeOf(result.results, result.cancelled);
+}
+
+function list(values: { 'runs-dir'?: string; json?: boolean }): number {
+  const runsDir = runsDirOf(values['runs-dir']);
+  const runs = listRuns(runsDir);
+  if (values.json) {
+    console.log(JSON.stringify(runs, null, 2));
+    return 0;
+  }
+  if (runs.length === 0) {
+    console.log(`No runs in ${runsDir}`);
+    return 0;
+  }
+  const rows = runs.map(({ info, final }) => [
+    info.id,
+    info.status + (info.status === 'failed' && info.error ? `: ${info.error.message.split('\n')[0]}` : ''),
+    info.backend?.name ?? '-',
+    info.progress ? `${num(info.progress.epoch, 3)}/${info.progress.epochs}` : '-',
+    percent(final['test/accuracy']),
+    num(final['test/loss']),
+    num(final['train/loss']),
+    info.trial.label,
+  ]);
+  console.log(
+    formatTable(['run', 'status', 'backend', 'epoch', 'test acc', 'test loss', 'train loss', 'trial'], rows),
+  );
+  console.log(`\n${runs.length} run${runs.length === 1 ? '' : 's'} in ${runsDir}`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'runs-dir': { type: 'string' },
+      resume: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.version) {
+    console.log(version);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case 'validate':
+      return validate(rest);
+    case 'run':
+      return run(rest, values);
+    case 'list':
+      return list(values);
+    default:
+      throw new UsageError(`unknown command "${command}" (expected validate, run or list)`);
+  }
+}
+
+/** Runs the CLI with this process's arguments and sets the exit code. */
+export function cli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+      console.error(
+        `wdlab: ${e instanceof Error ? e.message : String(e)}${usage ? '\nRun "wdlab --help" for usage.' : ''}`,
+      );
+      process.exitCode = usage ? 2 : 1;
+    },
+  );
+}
+
+if (require.main === module) cli();

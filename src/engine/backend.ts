@@ -1,0 +1,99 @@
+// Backend selection (architecture.md, Engine): `auto` tries the native TensorFlow binding
+// (tfjs-node-gpu, then tfjs-node: optional dependencies whose install downloads libtensorflow and so is
+// absent on machines without internet), then wasm (XNNPACK + SIMD), then the pure-JS cpu backend.
+// Probing never throws: every skipped backend is reported with the reason, for run.json and the UI.
+import '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendName } from '../spec/types';
+import { tf } from './tf';
+
+export interface BackendInfo {
+  /** The backend that runs: one of BackendName minus `auto`. */
+  name: Exclude<BackendName, 'auto'>;
+  /** tfjs's own backend id (`tensorflow`, `wasm`, `cpu`, ...). */
+  tfjsBackend: string;
+  /** A human description of the device, e.g. "WebAssembly (SIMD, 1 thread)". */
+  device: string;
+  /** Backends tried first and why they were skipped. */
+  skipped: { name: string; reason: string }[];
+  versions: Record<string, string>;
+}
+
+export interface BackendOptions {
+  /** Folder with tfjs-backend-wasm's .wasm files; defaults to `wasm/` beside the running bundle. */
+  wasmDir?: string;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/** Loads a native tfjs binding by name at run time (never bundled: it is an optional dependency). */
+function requireOptional(name: string): unknown {
+  // createRequire keeps the bundler from resolving (and failing on) the optional package at build time.
+  return createRequire(__filename)(name);
+}
+
+async function tryTensorflow(): Promise<string> {
+  const errors: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      requireOptional(pkg);
+      // The native binding registers itself against its own copy of tfjs-core; ours must see it.
+      if (!tf.findBackendFactory('tensorflow')) {
+        errors.push(`${pkg} loaded but registered no backend with this engine's tfjs-core`);
+        continue;
+      }
+      if (await tf.setBackend('tensorflow')) return pkg;
+      errors.push(`${pkg} could not initialise`);
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && errorText(e).includes(pkg);
+      errors.push(missing ? `${pkg} not installed` : `${pkg}: ${errorText(e)}`);
+    }
+  }
+  throw new Error(errors.join('; '));
+}
+
+async function tryWasm(options: BackendOptions): Promise<string> {
+  const dir = options.wasmDir ?? join(__dirname, 'wasm');
+  setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
+  // tfjs-backend-wasm registers itself on import; initialisation compiles the module.
+  if (!(await tf.setBackend('wasm'))) throw new Error(`could not initialise from ${dir}`);
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  return `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)`;
+}
+
+async function tryCpu(): Promise<string> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('could not initialise');
+  return 'CPU (pure JavaScript)';
+}
+
+const versions = (): Record<string, string> => ({
+  'tfjs-core': tf.version_core,
+  node: process.versions.node,
+});
+
+/** Selects and initialises the backend the spec asks for; `auto` picks the fastest usable one. */
+export async function initBackend(
+  requested: BackendName,
+  options: BackendOptions = {},
+): Promise<BackendInfo> {
+  const order: Exclude<BackendName, 'auto'>[] =
+    requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of order) {
+    try {
+      let device: string;
+      if (name === 'tensorflow') device = `TensorFlow native (${await tryTensorflow()})`;
+      else if (name === 'wasm') device = await tryWasm(options);
+      else if (name === 'cpu') device = await tryCpu();
+      else throw new Error('not yet available in this version (planned: WebGPU through Dawn)');
+      await tf.ready();
+      return { name, tfjsBackend: tf.getBackend(), device, skipped, versions: versions() };
+    } catch (e) {
+      skipped.push({ name, reason: errorText(e) });
+    }
+  }
+  const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  throw new Error(`no usable backend for "${requested}" (${why})`);
+}

@@ -1,0 +1,36 @@
+// The loader interface every dataset implements: the synthetic sets now, CIFAR-10/100 (binary) and
+// MNIST / Fashion-MNIST (IDX) in a later issue. Data live in plain typed arrays on the host; the
+// trainer slices batches and uploads them, so the same loader serves every backend.
+
+export interface DataSplit {
+  /** Row-major examples: n * prod(inputShape) floats, already normalised. */
+  x: Float32Array;
+  /** Class labels 0..numClasses-1. */
+  y: Int32Array;
+  n: number;
+}
+
+export interface LoadedDataset {
+  name: string;
+  /** Shape of one example: [32, 32, 3] (NHWC) for images, [d] for vectors. */
+  inputShape: number[];
+  numClasses: number;
+  /** Whether random-crop + flip augmentation makes sense for it. */
+  isImage: boolean;
+  train: DataSplit;
+  test: DataSplit;
+}
+
+export interface LoadOptions {
+  trainSize: number;
+  testSize: number;
+  /** Seed of the data-generating process (synthetic sets) — fixed per dataset, not per trial. */
+  seed?: number;
+  /** Folder with the real files (later issue). */
+  path?: string;
+}
+
+export interface DatasetLoader {
+  readonly name: string;
+  load(options: LoadOptions): Promise<LoadedDataset>;
+}

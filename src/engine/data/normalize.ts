@@ -1,0 +1,32 @@
+// Per-channel standardisation with constants from the training split (the CIFAR recipe of science.md
+// section 1, with the constants measured instead of published).
+
+export interface ChannelNormalization {
+  mean: number[];
+  std: number[];
+}
+
+/** Per-channel mean and (population) standard deviation of row-major ...xC data. */
+export function channelStats(x: Float32Array, channels: number): ChannelNormalization {
+  const sum = new Float64Array(channels);
+  const sumSq = new Float64Array(channels);
+  for (let i = 0; i < x.length; i++) sum[i % channels] += x[i];
+  const count = x.length / channels;
+  const mean = Array.from(sum, (s) => s / count);
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i] - mean[i % channels];
+    sumSq[i % channels] += d * d;
+  }
+  const std = Array.from(sumSq, (s) => Math.sqrt(s / count) || 1);
+  return { mean, std };
+}
+
+/** In place: x <- (x - mean_c) / std_c. */
+export function applyNormalization(x: Float32Array, norm: ChannelNormalization): void {
+  const c = norm.mean.length;
+  const inv = norm.std.map((s) => 1 / s);
+  for (let i = 0; i < x.length; i++) {
+    const ch = i % c;
+    x[i] = (x[i] - norm.mean[ch]) * inv[ch];
+  }
+}

@@ -1,0 +1,92 @@
+// VGG as the official code builds it (science.md section 1): 3x3 SAME convs with bias, each
+// conv -> (BN) -> ReLU, a 2x2 max-pool after each of the five blocks, then ONE fully connected layer `fc`
+// from the flattened features to the classes (no hidden FC layers, no dropout). Convs are named
+// `conv<block>_<index>`, e.g. `conv1_1`, `conv5_3`.
+import { tf } from '../tf';
+import type { Model } from './model';
+import { type ForwardPass, Network, scaledChannels, type Unit, UnitFactory } from './network';
+
+/** Convs per block by depth (the VGG paper's configurations A, B, D, E). */
+export const VGG_BLOCKS: Readonly<Record<number, readonly number[]>> = {
+  11: [1, 1, 2, 2, 2],
+  13: [2, 2, 2, 2, 2],
+  16: [2, 2, 3, 3, 3],
+  19: [2, 2, 4, 4, 4],
+};
+const BLOCK_CHANNELS = [64, 128, 256, 512, 512];
+
+export interface VggOptions {
+  inputShape: number[];
+  numClasses: number;
+  depth: number;
+  width: number;
+  batchNorm: boolean;
+  seed: number;
+}
+
+/**
+ * 2x2/2 max-pool padding for a feature map of this size. 'valid' (floor, as PyTorch's MaxPool2d(2)):
+ * 32 -> 16 -> 8 -> 4 -> 2 -> 1. A side that is already 1 (28x28 MNIST inputs reach 1 after four pools)
+ * would vanish under floor, so it is pooled 'same' and stays 1: 28 -> 14 -> 7 -> 3 -> 1 -> 1.
+ */
+const poolPadding = (height: number, width: number): 'same' | 'valid' =>
+  height < 2 || width < 2 ? 'same' : 'valid';
+const pooledSize = (size: number, padding: 'same' | 'valid'): number =>
+  padding === 'same' ? Math.ceil(size / 2) : Math.floor(size / 2);
+
+interface Block {
+  convs: Unit[];
+  pool: 'same' | 'valid';
+}
+
+export class Vgg extends Network {
+  readonly arch: Model['arch'] = 'vgg';
+
+  private constructor(
+    options: VggOptions,
+    private readonly blocks: Block[],
+    private readonly classifier: Unit,
+    units: Unit[],
+  ) {
+    super(options.inputShape, options.numClasses, units);
+  }
+
+  static create(options: VggOptions): Vgg {
+    const config = VGG_BLOCKS[options.depth];
+    if (!config) throw new Error(`vgg depth ${options.depth} is not one of 11, 13, 16, 19`);
+    if (options.inputShape.length !== 3) {
+      throw new Error(`vgg needs image inputs [H, W, C], got [${options.inputShape.join(', ')}]`);
+    }
+    let [height, width, channels] = options.inputShape;
+    const factory = new UnitFactory(options.seed, options.batchNorm);
+    const blocks = config.map((count, b): Block => {
+      const out = scaledChannels(BLOCK_CHANNELS[b], options.width);
+      const convs = Array.from({ length: count }, (_, i) => {
+        const unit = factory.hidden({
+          name: `conv${b + 1}_${i + 1}`,
+          kind: 'conv',
+          kernelShape: [3, 3, channels, out],
+          strides: 1,
+          padding: 'same',
+        });
+        channels = out;
+        return unit;
+      });
+      const pool = poolPadding(height, width);
+      height = pooledSize(height, pool);
+      width = pooledSize(width, pool);
+      return { convs, pool };
+    });
+    const classifier = factory.classifier(height * width * channels, options.numClasses);
+    return new Vgg(options, blocks, classifier, factory.units);
+  }
+
+  protected run(x: tf.Tensor, pass: ForwardPass): tf.Tensor2D {
+    let h = x;
+    for (const block of this.blocks) {
+      for (const conv of block.convs) h = tf.relu(pass.unit(conv, h));
+      h = tf.maxPool(h as tf.Tensor4D, 2, 2, block.pool);
+    }
+    return pass.unit(this.classifier, tf.reshape(h, [h.shape[0], -1])) as tf.Tensor2D;
+  }
+}

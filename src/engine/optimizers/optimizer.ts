@@ -1,0 +1,36 @@
+import type { RegularizationSpec } from '../../spec/types';
+import type { tf } from '../tf';
+
+/** A trainable parameter as the optimizer sees it. */
+export interface Param {
+  /** Stable name, e.g. `conv1/kernel`, `fc/bias`; used for state in checkpoints. */
+  readonly name: string;
+  readonly variable: tf.Variable;
+  /** Whether `regularization.apply` selects this parameter for L2 / weight decay. */
+  readonly decay: boolean;
+}
+
+/**
+ * Every optimizer applies the regularization where the paper defines it (science.md section 2):
+ * L2 adds lambda*theta to the gradient before anything else (so it passes through any preconditioner);
+ * weight decay is decoupled (AdamW: theta -= eta*(step + lambda*theta)); for SGD the two coincide.
+ */
+export interface Optimizer {
+  readonly type: string;
+  /** Number of steps taken so far (Adam's bias correction uses it). */
+  readonly iterations: number;
+  /**
+   * One update with learning rate `lr` (after the schedule). `grads` maps param name -> gradient of the
+   * unregularized training loss. Does not dispose the gradients.
+   */
+  step(grads: Map<string, tf.Tensor>, lr: number): void;
+  /** Slot tensors (momentum, Adam moments) by stable name, for checkpoints. */
+  getState(): Map<string, tf.Tensor>;
+  setState(state: Map<string, tf.Tensor>, iterations: number): void;
+  dispose(): void;
+}
+
+export interface OptimizerContext {
+  params: Param[];
+  regularization: RegularizationSpec;
+}

@@ -1,0 +1,287 @@
+// The training loop of one trial: data -> model -> loss -> gradients -> optimizer, with metric records,
+// test evaluation every epoch, checkpoints, cancellation at a step boundary and divergence detection.
+// It knows nothing of processes or files other than its checkpoint folder: the trainer process
+// (runner/trainerProcess.ts) connects it to the runner.
+import type { MetricRecord, TrainingProgress } from '../runner/protocol';
+import type { ExperimentSpec } from '../spec/types';
+import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
+import { augmentBatch, epochPermutation, gatherBatch } from './data/batches';
+import type { DataSplit, LoadedDataset } from './data/dataset';
+import { mechanism1Metrics } from './metrics/mechanism1';
+import { buildModel } from './models/build';
+import type { Model } from './models/model';
+import { createOptimizer, decayedParamNames } from './optimizers';
+import type { Optimizer, Param } from './optimizers/optimizer';
+import { learningRate, stepsPerEpoch } from './schedule';
+import { tf } from './tf';
+
+export interface TrainerEvents {
+  record(record: MetricRecord): void;
+  progress(progress: TrainingProgress): void;
+  checkpoint(step: number): void;
+  /** Polled after every step: true asks for a graceful stop (checkpoint, then `cancelled`). */
+  stopRequested(): boolean;
+  /** Called after every step with the live tensor count (leak tests). */
+  afterStep?(step: number, liveTensors: number): void;
+}
+
+export interface TrainOutcome {
+  status: 'completed' | 'cancelled' | 'failed';
+  reason?: string;
+  progress: TrainingProgress;
+}
+
+export interface TrainOptions {
+  /** Folder for checkpoints; resume reads the latest one from it. */
+  checkpointDir: string;
+  resume: boolean;
+}
+
+/** A model with its optimizer and named parameters: everything a step and a checkpoint touch. */
+export interface TrainingState {
+  model: Model;
+  params: Param[];
+  optimizer: Optimizer;
+}
+
+export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): TrainingState {
+  const model = buildModel(spec.model, data.inputShape, data.numClasses, spec.training.seed);
+  const decayed = decayedParamNames(model.layers, spec.regularization.apply);
+  const params: Param[] = model.layers.flatMap((layer) =>
+    (['kernel', 'bias'] as const).map((part) => {
+      const name = `${layer.name}/${part}`;
+      return { name, variable: layer[part], decay: decayed.has(name) };
+    }),
+  );
+  const optimizer = createOptimizer(spec.optimizer, { params, regularization: spec.regularization });
+  return { model, params, optimizer };
+}
+
+/** Mean softmax cross-entropy (science.md section 1) of logits against integer labels. */
+function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
+}
+
+const correctCount = (logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar =>
+  tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+
+/**
+ * One optimizer step on a batch. Returns [loss, correct predictions] read back together. The BN moving
+ * averages are updated from the pre-update weights, as the official code's update ops do.
+ */
+export function trainStep(
+  state: TrainingState,
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+  numClasses: number,
+  lr: number,
+): [number, number] {
+  const { model, params, optimizer } = state;
+  const byVariable = new Map(params.map((p) => [p.variable.name, p.name]));
+  let logits: tf.Tensor2D | undefined;
+  const { value, grads } = tf.variableGrads(
+    () => {
+      logits = tf.keep(model.forward(x, true));
+      return crossEntropy(logits, labels, numClasses);
+    },
+    params.map((p) => p.variable),
+  );
+  const gradsByParam = new Map<string, tf.Tensor>();
+  for (const [variableName, g] of Object.entries(grads)) gradsByParam.set(byVariable.get(variableName)!, g);
+  const stats = tf.tidy(() => tf.stack([value, correctCount(logits!, labels)]));
+  model.updateBatchNormStats(x);
+  optimizer.step(gradsByParam, lr);
+  const [loss, correct] = stats.dataSync();
+  tf.dispose([value, stats, logits!, ...Object.values(grads)]);
+  return [loss, correct];
+}
+
+/** Test-mode (BN moving averages) loss and accuracy over a split, in batches. */
+export function evaluate(
+  model: Model,
+  split: DataSplit,
+  inputShape: number[],
+  numClasses: number,
+  batchSize: number,
+): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < split.n; start += batchSize) {
+    const end = Math.min(start + batchSize, split.n);
+    const indices = Uint32Array.from({ length: end - start }, (_, i) => start + i);
+    const batch = gatherBatch(split, indices, inputShape);
+    const out = tf.tidy(() => {
+      const x = tf.tensor(batch.x, [end - start, ...inputShape]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      const logits = model.forward(x, false);
+      return tf.stack([tf.mul(crossEntropy(logits, y, numClasses), end - start), correctCount(logits, y)]);
+    });
+    const [l, c] = out.dataSync();
+    out.dispose();
+    lossSum += l;
+    correct += c;
+  }
+  return { loss: lossSum / split.n, accuracy: correct / split.n };
+}
+
+function checkpointTensors(state: TrainingState): { name: string; shape: number[]; data: Float32Array }[] {
+  const read = (name: string, t: tf.Tensor) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array });
+  // getState() hands out copies of the optimizer's slots: read, then dispose them.
+  const slots = state.optimizer.getState();
+  const out = [
+    ...state.params.map((p) => read(`param:${p.name}`, p.variable)),
+    ...[...state.model.stateVariables()].map(([n, v]) => read(`state:${n}`, v)),
+    ...[...slots].map(([n, t]) => read(`optimizer:${n}`, t)),
+  ];
+  tf.dispose([...slots.values()]);
+  return out;
+}
+
+function restoreCheckpoint(state: TrainingState, dir: string): { step: number; elapsed: number } {
+  const { state: ckpt, tensors } = readCheckpoint(dir);
+  const take = (name: string, shape: number[]): tf.Tensor => {
+    const data = tensors.get(name);
+    if (!data) throw new Error(`checkpoint in ${dir} has no tensor "${name}" (was the spec changed?)`);
+    return tf.tensor(data, shape);
+  };
+  for (const p of state.params) {
+    const t = take(`param:${p.name}`, p.variable.shape);
+    p.variable.assign(t);
+    t.dispose();
+  }
+  for (const [n, v] of state.model.stateVariables()) {
+    const t = take(`state:${n}`, v.shape);
+    v.assign(t);
+    t.dispose();
+  }
+  const slots = new Map<string, tf.Tensor>();
+  for (const entry of ckpt.tensors) {
+    if (entry.name.startsWith('optimizer:')) slots.set(entry.name.slice(10), take(entry.name, entry.shape));
+  }
+  state.optimizer.setState(slots, ckpt.optimizerIterations);
+  tf.dispose([...slots.values()]);
+  return { step: ckpt.step, elapsed: ckpt.elapsed };
+}
+
+/** Trains one trial to the end, a stop request, or a failure. Never throws for divergence. */
+export async function train(
+  spec: ExperimentSpec,
+  data: LoadedDataset,
+  state: TrainingState,
+  events: TrainerEvents,
+  options: TrainOptions,
+): Promise<TrainOutcome> {
+  const { training } = spec;
+  const { model, optimizer } = state;
+  const { inputShape, numClasses } = data;
+  const [h, w, c] = inputShape;
+  const n = data.train.n;
+  const perEpoch = stepsPerEpoch(n, training.batchSize);
+  const totalSteps = perEpoch * training.epochs;
+  const baseLr = spec.optimizer.lr;
+  const lrAt = (s: number) => learningRate(spec.schedule, baseLr, s, perEpoch, totalSteps);
+
+  let step = 0;
+  let elapsedBefore = 0;
+  if (options.resume) ({ step, elapsed: elapsedBefore } = restoreCheckpoint(state, options.checkpointDir));
+  const started = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
+  const progress = (): TrainingProgress => ({
+    step,
+    totalSteps,
+    epoch: step / perEpoch,
+    epochs: training.epochs,
+  });
+  const base = (): MetricRecord => ({ step, epoch: step / perEpoch, time: elapsed() });
+  const testMetrics = () => {
+    const t = evaluate(model, data.test, inputShape, numClasses, training.testBatchSize);
+    return { 'test/loss': t.loss, 'test/accuracy': t.accuracy };
+  };
+  const saveCheckpoint = () => {
+    writeCheckpoint(
+      options.checkpointDir,
+      { step, optimizerIterations: optimizer.iterations, elapsed: elapsed() },
+      checkpointTensors(state),
+    );
+    events.checkpoint(step);
+  };
+
+  if (step === 0) {
+    // The initial state: chance-level test metrics and the weight norms at initialisation.
+    events.record({ ...base(), lr: lrAt(0), ...testMetrics(), ...mechanism1Metrics(model.layers, lrAt(0)) });
+  }
+
+  let window = { steps: 0, loss: 0, correct: 0, examples: 0 };
+  let permutation: { epoch: number; order: Uint32Array } | undefined;
+  while (step < totalSteps) {
+    const epoch = Math.floor(step / perEpoch);
+    const batchIndex = step % perEpoch;
+    if (permutation?.epoch !== epoch)
+      permutation = { epoch, order: epochPermutation(n, training.seed, epoch) };
+    const indices = permutation.order.subarray(
+      batchIndex * training.batchSize,
+      Math.min((batchIndex + 1) * training.batchSize, n),
+    );
+    const batch = gatherBatch(data.train, indices, inputShape);
+    const pixels =
+      spec.data.augment && data.isImage
+        ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex)
+        : batch.x;
+    const lr = lrAt(step);
+    const x = tf.tensor(pixels, [indices.length, ...inputShape]);
+    const y = tf.tensor1d(batch.y, 'int32');
+    const [loss, correct] = trainStep(state, x, y, numClasses, lr);
+    tf.dispose([x, y]);
+    step += 1;
+    if (!Number.isFinite(loss)) {
+      // No record: JSON has no NaN/Infinity, and every metric in metrics.jsonl is a number.
+      return {
+        status: 'failed',
+        reason: `diverged at step ${step} (training loss ${loss})`,
+        progress: progress(),
+      };
+    }
+    window = {
+      steps: window.steps + 1,
+      loss: window.loss + loss * indices.length,
+      correct: window.correct + correct,
+      examples: window.examples + indices.length,
+    };
+
+    const epochEnd = step % perEpoch === 0;
+    if (step % training.logEverySteps === 0 || epochEnd) {
+      const record: MetricRecord = {
+        ...base(),
+        'train/loss': window.loss / window.examples,
+        'train/accuracy': window.correct / window.examples,
+        lr,
+        ...mechanism1Metrics(model.layers, lr),
+        ...(epochEnd ? testMetrics() : {}),
+      };
+      // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
+      const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
+      if (bad) {
+        return {
+          status: 'failed',
+          reason: `diverged at step ${step} (${bad[0]} is ${bad[1]})`,
+          progress: progress(),
+        };
+      }
+      events.record(record);
+      window = { steps: 0, loss: 0, correct: 0, examples: 0 };
+      events.progress(progress());
+    }
+    const epochsDone = step / perEpoch;
+    if (epochEnd && (epochsDone % training.checkpointEveryEpochs === 0 || step === totalSteps))
+      saveCheckpoint();
+    events.afterStep?.(step, tf.memory().numTensors);
+
+    // Let the process handle messages (a stop request) between steps: tfjs work here is synchronous.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (step < totalSteps && events.stopRequested()) {
+      saveCheckpoint();
+      return { status: 'cancelled', progress: progress() };
+    }
+  }
+  return { status: 'completed', progress: progress() };
+}

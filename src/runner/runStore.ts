@@ -1,0 +1,223 @@
+// The run store (architecture.md): plain files under the runs directory (default `.wdlab/runs/`).
+//
+//   <yyyymmdd-hhmmss>-<name>[-t<trial>]/   (one folder per trial of a sweep: -t1, -t2, ...)
+//     spec.json       the fully resolved trial spec
+//     run.json        id, status, times, backend, device, versions, error
+//     metrics.jsonl   one JSON record per line, append-only
+//     checkpoint/     latest weights + optimizer state (engine/checkpointFormat.ts)
+//     trainer.log     the trainer process's stdout and stderr
+//
+// Crash safety: run.json is replaced atomically (write a temp file, then rename); metrics lines are
+// appended whole with one write each, and readers skip a torn last line. A run whose owning process
+// died while it was queued or running reads as `interrupted`.
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import type { ExperimentSpec, Trial } from '../spec/types';
+import type { BackendReport, MetricRecord, TrainingProgress } from './protocol';
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface RunInfo {
+  id: string;
+  name: string;
+  /** Runs of one sweep share a group id: `<yyyymmdd-hhmmss>-<name>`. */
+  group: string;
+  trial: { index: number; count: number; values: Record<string, unknown>; label: string };
+  status: RunStatus;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** The spec file the run came from, if any. */
+  specFile?: string;
+  backend?: BackendReport;
+  parameterCount?: number;
+  /** Pid of the process that owns the run (CLI or extension host) and of its trainer. */
+  ownerPid?: number;
+  trainerPid?: number;
+  host: string;
+  progress?: TrainingProgress;
+  error?: { message: string; stack?: string; stderr?: string[] };
+  /** How many times it was resumed. */
+  resumes?: number;
+}
+
+export const DEFAULT_RUNS_DIR = join('.wdlab', 'runs');
+
+export const runFiles = (runDir: string) => ({
+  spec: join(runDir, 'spec.json'),
+  run: join(runDir, 'run.json'),
+  metrics: join(runDir, 'metrics.jsonl'),
+  superseded: join(runDir, 'metrics.superseded.jsonl'),
+  checkpoint: join(runDir, 'checkpoint'),
+  log: join(runDir, 'trainer.log'),
+});
+
+/** Writes a file so that readers see either the old or the new content, never a mix. */
+export function writeFileAtomic(file: string, content: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+const stamp = (d: Date): string => {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+};
+
+/** A group id not used yet in the runs directory: `<stamp>-<name>`, or `<stamp>-<name>.2`, `.3`, ... */
+function freshGroup(runsDir: string, base: string): string {
+  const taken = new Set(readdirSync(runsDir).map((d) => d.replace(/-t\d+$/, '')));
+  for (let k = 1; ; k++) {
+    const group = k === 1 ? base : `${base}.${k}`;
+    if (!taken.has(group)) return group;
+  }
+}
+
+export function writeRunInfo(runDir: string, info: RunInfo): void {
+  writeFileAtomic(runFiles(runDir).run, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** Allocates one queued run directory per trial of a sweep, all in one group. */
+export function createSweepRuns(
+  runsDir: string,
+  trials: Trial[],
+  labels: string[],
+  specFile: string | undefined,
+  now = new Date(),
+): { group: string; runDirs: string[] } {
+  mkdirSync(runsDir, { recursive: true });
+  const name = trials[0].spec.name;
+  const group = freshGroup(runsDir, `${stamp(now)}-${name}`);
+  const runDirs = trials.map((trial, i) => {
+    const dir = join(runsDir, trials.length === 1 ? group : `${group}-t${trial.index + 1}`);
+    mkdirSync(dir);
+    writeFileAtomic(runFiles(dir).spec, `${JSON.stringify(trial.spec, null, 2)}\n`);
+    writeRunInfo(dir, {
+      id: basename(dir),
+      name,
+      group,
+      trial: { index: trial.index, count: trial.count, values: trial.values, label: labels[i] },
+      status: 'queued',
+      createdAt: now.toISOString(),
+      specFile,
+      ownerPid: process.pid,
+      host: hostname(),
+    });
+    return dir;
+  });
+  return { group, runDirs };
+}
+
+export function readRunInfo(runDir: string): RunInfo {
+  const file = runFiles(runDir).run;
+  if (!existsSync(file)) throw new Error(`${runDir} is not a run directory (no run.json)`);
+  return JSON.parse(readFileSync(file, 'utf8')) as RunInfo;
+}
+
+export function readRunSpec(runDir: string): ExperimentSpec {
+  return JSON.parse(readFileSync(runFiles(runDir).spec, 'utf8')) as ExperimentSpec;
+}
+
+/** Appends one record as one whole line (a single write call). */
+export function appendMetric(runDir: string, record: MetricRecord): void {
+  appendFileSync(runFiles(runDir).metrics, `${JSON.stringify(record)}\n`);
+}
+
+/** Parses JSONL text; an unterminated or unparsable last line (a torn write) is skipped, others throw. */
+export function parseJsonl<T>(text: string, file = 'metrics.jsonl'): T[] {
+  const lines = text.split('\n');
+  const out: T[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch (e) {
+      const isLast = i === lines.length - 1;
+      if (!isLast) throw new Error(`${file}:${i + 1}: not a JSON record (${(e as Error).message})`);
+    }
+  });
+  return out;
+}
+
+export function readMetrics(runDir: string): MetricRecord[] {
+  const file = runFiles(runDir).metrics;
+  return existsSync(file) ? parseJsonl<MetricRecord>(readFileSync(file, 'utf8'), file) : [];
+}
+
+/**
+ * Before a resume from the checkpoint at `step`: records logged after it (by a run that died after
+ * its last checkpoint) are moved to metrics.superseded.jsonl — kept, but out of the main series that
+ * the resumed run is about to write again.
+ */
+export function supersedeMetricsAfter(runDir: string, step: number): number {
+  const files = runFiles(runDir);
+  if (!existsSync(files.metrics)) return 0;
+  const records = readMetrics(runDir);
+  const keep = records.filter((r) => r.step <= step);
+  const moved = records.filter((r) => r.step > step);
+  if (moved.length === 0) return 0;
+  appendFileSync(files.superseded, moved.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  writeFileAtomic(files.metrics, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return moved.length;
+}
+
+/** The last value of every metric key over a run's records (final test accuracy, loss, ...). */
+export function lastValues(records: MetricRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = v;
+  return out;
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A run left `queued` or `running` by a process that no longer exists (a crash, a kill, a reload) is
+ * `interrupted`; the status is written back so every reader agrees. Only runs of this host are judged.
+ */
+export function reconcileStatus(runDir: string, info: RunInfo): RunInfo {
+  const live = info.status === 'queued' || info.status === 'running';
+  if (!live || info.host !== hostname() || isAlive(info.ownerPid)) return info;
+  const next: RunInfo = { ...info, status: 'interrupted', endedAt: info.endedAt ?? new Date().toISOString() };
+  writeRunInfo(runDir, next);
+  return next;
+}
+
+export interface RunSummary {
+  dir: string;
+  info: RunInfo;
+  final: Record<string, number>;
+}
+
+/** Every run under the runs directory, oldest first, with statuses reconciled. */
+export function listRuns(runsDir: string): RunSummary[] {
+  if (!existsSync(runsDir)) return [];
+  const out: RunSummary[] = [];
+  for (const entry of readdirSync(runsDir, { withFileTypes: true })) {
+    const dir = join(runsDir, entry.name);
+    if (!entry.isDirectory() || !existsSync(runFiles(dir).run)) continue;
+    try {
+      const info = reconcileStatus(dir, readRunInfo(dir));
+      out.push({ dir, info, final: lastValues(readMetrics(dir)) });
+    } catch (e) {
+      process.emitWarning(`skipping ${dir}: ${(e as Error).message}`);
+    }
+  }
+  return out.sort((a, b) => a.info.createdAt.localeCompare(b.info.createdAt) || a.dir.localeCompare(b.dir));
+}

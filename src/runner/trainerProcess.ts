@@ -1,0 +1,86 @@
+// Entry point of the trainer child process (`child_process.fork`). It receives one `start` message,
+// trains, streams records to the parent over IPC, and exits. The parent never imports tfjs; this
+// process is the only one that does.
+//
+// Stopping: a `stop` message, SIGINT/SIGTERM (Ctrl+C in a terminal reaches the whole process group) or
+// the parent going away all request a graceful stop at the next step boundary (checkpoint, `cancelled`).
+import { join } from 'node:path';
+import { initBackend } from '../engine/backend';
+import { readCheckpointState } from '../engine/checkpointFormat';
+import { loadDataset } from '../engine/data/registry';
+import { stepsPerEpoch } from '../engine/schedule';
+import { createTrainingState, train } from '../engine/trainer';
+import type { DoneMessage, FromTrainer, StartMessage, ToTrainer } from './protocol';
+import { appendMetric } from './runStore';
+
+let stopRequested = false;
+
+function send(message: FromTrainer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+async function run(start: StartMessage): Promise<DoneMessage> {
+  const { spec } = start;
+  const backend = await initBackend(spec.training.backend);
+  const data = await loadDataset(spec.data);
+  const state = createTrainingState(spec, data);
+  const checkpointDir = join(start.runDir, 'checkpoint');
+  const perEpoch = stepsPerEpoch(data.train.n, spec.training.batchSize);
+  await send({
+    type: 'ready',
+    backend,
+    parameterCount: state.model.parameterCount(),
+    startStep: start.resume ? (readCheckpointState(checkpointDir)?.step ?? 0) : 0,
+    totalSteps: perEpoch * spec.training.epochs,
+  });
+  const outcome = await train(
+    spec,
+    data,
+    state,
+    {
+      // This process is the single writer of metrics.jsonl and of the checkpoint, so the two agree
+      // even when the parent dies; each record is appended whole before the parent hears of it.
+      record: (record) => {
+        appendMetric(start.runDir, record);
+        void send({ type: 'metrics', record });
+      },
+      progress: (progress) => void send({ type: 'progress', progress }),
+      checkpoint: (step) => void send({ type: 'checkpoint', step }),
+      stopRequested: () => stopRequested,
+    },
+    { checkpointDir, resume: start.resume },
+  );
+  return { type: 'done', ...outcome };
+}
+
+const requestStop = () => {
+  stopRequested = true;
+};
+process.on('SIGINT', requestStop);
+process.on('SIGTERM', requestStop);
+process.on('disconnect', requestStop);
+
+process.on('message', (message: ToTrainer) => {
+  if (message.type === 'stop') {
+    requestStop();
+    return;
+  }
+  if (message.type !== 'start') return;
+  run(message)
+    .catch(
+      (e: unknown): DoneMessage => ({
+        type: 'done',
+        status: 'failed',
+        reason: e instanceof Error ? e.message : String(e),
+        stack: e instanceof Error ? e.stack : undefined,
+        progress: { step: 0, totalSteps: 0, epoch: 0, epochs: message.spec.training.epochs },
+      }),
+    )
+    .then(async (done) => {
+      await send(done);
+      process.exit(done.status === 'failed' ? 1 : 0);
+    });
+});

@@ -1,0 +1,207 @@
+// Runs one trial in a trainer child process and keeps its run directory true to what happened
+// (architecture.md, data flow steps 2-4). The trainer appends each record to metrics.jsonl itself, whole,
+// before reporting it (one writer for records and checkpoints, consistent even if this process dies);
+// this side owns run.json: status, backend, progress, and how the trial ended.
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentSpec } from '../spec/types';
+import {
+  type FromTrainer,
+  isFromTrainer,
+  type MetricRecord,
+  type ToTrainer,
+  type TrainingProgress,
+} from './protocol';
+import { type RunInfo, type RunStatus, readRunInfo, runFiles, writeRunInfo } from './runStore';
+
+export interface TrialRunnerOptions {
+  /** The trainer bundle to fork; defaults to `trainer.js` beside the running bundle. */
+  trainerPath?: string;
+  /** How long a stop request may take before the trainer is killed. */
+  stopGraceMs?: number;
+  /** How many trailing lines of the trainer's stderr a failure keeps. */
+  stderrLines?: number;
+}
+
+export interface TrialResult {
+  status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted'>;
+  reason?: string;
+  progress?: TrainingProgress;
+  final: Record<string, number>;
+}
+
+export interface TrialRunnerEvents {
+  ready: [info: RunInfo];
+  record: [record: MetricRecord];
+  progress: [progress: TrainingProgress];
+  checkpoint: [step: number];
+  /** A line the trainer printed (stdout or stderr). */
+  log: [line: string];
+}
+
+export const defaultTrainerPath = (): string => join(__dirname, 'trainer.js');
+
+/** The runner side of one trial: fork, forward, record, stop, and report how it ended. */
+export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
+  private child?: ChildProcess;
+  private killTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private readonly stderrTail: string[] = [];
+
+  constructor(
+    readonly runDir: string,
+    private readonly options: TrialRunnerOptions = {},
+  ) {
+    super();
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Asks the trainer to stop at the next step boundary; kills it if it has not exited after the grace period. */
+  stop(): void {
+    if (!this.child || this.stopping) return;
+    this.stopping = true;
+    this.sendToTrainer({ type: 'stop' });
+    this.killTimer = setTimeout(() => this.kill(), this.options.stopGraceMs ?? 60_000);
+  }
+
+  /** Ends the trainer at once. */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  private sendToTrainer(message: ToTrainer): void {
+    if (this.child?.connected) this.child.send(message);
+  }
+
+  private update(patch: Partial<RunInfo>): RunInfo {
+    const info = { ...readRunInfo(this.runDir), ...patch };
+    writeRunInfo(this.runDir, info);
+    return info;
+  }
+
+  async run(spec: ExperimentSpec, resume: boolean): Promise<TrialResult> {
+    const files = runFiles(this.runDir);
+    const log = openSync(files.log, 'a');
+    const previous = readRunInfo(this.runDir);
+    this.update({
+      status: 'running',
+      startedAt: previous.startedAt ?? new Date().toISOString(),
+      endedAt: undefined,
+      error: undefined,
+      ownerPid: process.pid,
+      resumes: resume ? (previous.resumes ?? 0) + 1 : previous.resumes,
+    });
+    const child = fork(this.options.trainerPath ?? defaultTrainerPath(), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // The trainer must not inherit a debugger or loader flags meant for the parent.
+      execArgv: [],
+    });
+    this.child = child;
+    this.update({ trainerPid: child.pid });
+    this.sendToTrainer({ type: 'start', spec, runDir: this.runDir, resume });
+    if (this.stopping) this.sendToTrainer({ type: 'stop' });
+
+    const onOutput = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      writeSync(log, chunk);
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        this.emit('log', line);
+        if (stream === 'stderr') {
+          this.stderrTail.push(line);
+          if (this.stderrTail.length > (this.options.stderrLines ?? 20)) this.stderrTail.shift();
+        }
+      }
+    };
+    child.stdout?.on('data', onOutput('stdout'));
+    child.stderr?.on('data', onOutput('stderr'));
+
+    let done: Extract<FromTrainer, { type: 'done' }> | undefined;
+    let progress: TrainingProgress | undefined;
+    let lastProgressWrite = 0;
+    const final: Record<string, number> = {};
+    child.on('message', (message: unknown) => {
+      if (!isFromTrainer(message)) return;
+      switch (message.type) {
+        case 'ready':
+          this.emit(
+            'ready',
+            this.update({ backend: message.backend, parameterCount: message.parameterCount }),
+          );
+          break;
+        case 'metrics':
+          Object.assign(final, message.record);
+          this.emit('record', message.record);
+          break;
+        case 'progress':
+          progress = message.progress;
+          // run.json carries live progress for watchers (throttled: it is rewritten whole).
+          if (Date.now() - lastProgressWrite > 1000) {
+            this.update({ progress });
+            lastProgressWrite = Date.now();
+          }
+          this.emit('progress', message.progress);
+          break;
+        case 'checkpoint':
+          this.emit('checkpoint', message.step);
+          break;
+        case 'done':
+          done = message;
+          break;
+      }
+    });
+
+    started.add(this);
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+      child.on('error', (e) => {
+        this.stderrTail.push(String(e));
+        resolve({ code: null, signal: null });
+      });
+    });
+    started.delete(this);
+    clearTimeout(this.killTimer);
+    // Let the output streams drain into trainer.log before closing it.
+    await Promise.all(
+      [child.stdout, child.stderr].map((s) =>
+        s && !s.closed ? new Promise((r) => s.once('close', r)) : null,
+      ),
+    );
+    closeSync(log);
+
+    const result = this.outcome(done, exit);
+    this.update({
+      status: result.status,
+      endedAt: new Date().toISOString(),
+      progress: done?.progress ?? progress,
+      error:
+        result.status === 'failed'
+          ? { message: result.reason ?? 'failed', stack: done?.stack, stderr: [...this.stderrTail] }
+          : undefined,
+    });
+    return { ...result, progress: done?.progress ?? progress, final };
+  }
+
+  private outcome(
+    done: Extract<FromTrainer, { type: 'done' }> | undefined,
+    exit: { code: number | null; signal: NodeJS.Signals | null },
+  ): Pick<TrialResult, 'status' | 'reason'> {
+    if (done) return { status: done.status, reason: done.reason };
+    const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    if (this.stopping && exit.signal === 'SIGKILL') {
+      return { status: 'cancelled', reason: 'did not stop in time and was killed' };
+    }
+    const tail = this.stderrTail.slice(-5).join('\n');
+    return { status: 'failed', reason: `trainer process ${how} before finishing${tail ? `:\n${tail}` : ''}` };
+  }
+}
+
+/** Every trainer this process has started and not yet seen exit: killed if the parent exits. */
+const started = new Set<TrialRunner>();
+process.on('exit', () => {
+  for (const r of started) r.kill();
+});

@@ -1,0 +1,21 @@
+// What this version can run. The schema lists every value a spec may name (so specs written for later
+// versions keep their IntelliSense); this table says which of them are not implemented yet, and the
+// architecture facts a flat JSON Schema cannot express without a cascade of if/then errors.
+import type { Arch, BackendName, DatasetName, OptimizerType } from './types';
+
+export const UNAVAILABLE_DATASETS: readonly DatasetName[] = ['cifar10', 'cifar100', 'mnist', 'fashion-mnist'];
+export const AVAILABLE_DATASETS: readonly DatasetName[] = ['synthetic-images', 'synthetic-vectors'];
+export const UNAVAILABLE_OPTIMIZERS: readonly OptimizerType[] = ['kfac-f', 'kfac-g'];
+export const UNAVAILABLE_BACKENDS: readonly BackendName[] = ['webgpu'];
+
+/** Depths with a defined layer layout; the first is the default. */
+export const ARCH_DEPTHS: Partial<Record<Arch, readonly number[]>> = {
+  vgg: [11, 13, 16, 19],
+  resnet: [20, 32, 44, 56],
+};
+
+/** Datasets whose examples are feature vectors, which only an MLP can take. */
+export const VECTOR_DATASETS: readonly DatasetName[] = ['synthetic-vectors'];
+
+/** More trials than this is almost surely a mistake in a sweep, and would take forever to enumerate. */
+export const MAX_TRIALS = 10_000;

@@ -1,0 +1,197 @@
+// The JSON Schema (schemas/experiment.schema.json, shared with VS Code's JSON service) and ajv
+// validation against it, with ajv's errors rewritten as located, human messages.
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import schemaJson from '../../schemas/experiment.schema.json';
+import { describeValue, formatPath, isPlainObject, pointerToSegments, type Segment } from './paths';
+import { error, type Problem } from './problem';
+import { didYouMean } from './suggest';
+
+/** The parts of JSON Schema this module reads. */
+export interface SchemaNode {
+  $schema?: string;
+  type?: string | string[];
+  description?: string;
+  markdownDescription?: string;
+  default?: unknown;
+  examples?: unknown[];
+  enum?: unknown[];
+  enumDescriptions?: string[];
+  const?: unknown;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: boolean | SchemaNode;
+  items?: SchemaNode;
+  allOf?: SchemaNode[];
+  if?: SchemaNode;
+  then?: SchemaNode;
+  $ref?: string;
+  minItems?: number;
+  maxItems?: number;
+  patternErrorMessage?: string;
+  defaultSnippets?: unknown[];
+}
+
+export const experimentSchema = schemaJson as unknown as SchemaNode;
+
+/** Fields not under the sweep: they name or describe the experiment, or are the sweep itself. */
+export const NOT_SWEEPABLE: Record<string, string> = {
+  name: 'it names the run directories',
+  description: 'it describes the whole experiment',
+  sweep: 'a sweep cannot sweep itself',
+  $schema: 'it tells editors which schema the file follows',
+};
+
+/** One branch of a type-discriminated object (optimizer, schedule): `if type = X then ...`. */
+export interface Variant {
+  discriminator: string;
+  value: string;
+  /** Exactly the fields of this variant, discriminator first. */
+  fields: string[];
+  /** Per-variant defaults (e.g. Adam's lr), overriding the field's own default. */
+  defaults: Record<string, unknown>;
+}
+
+/** The variants declared by an object schema's allOf if/then list. */
+export function variantsOf(schema: SchemaNode): Variant[] {
+  const variants: Variant[] = [];
+  for (const branch of schema.allOf ?? []) {
+    const conditions = Object.entries(branch.if?.properties ?? {});
+    const thenProps = branch.then?.properties;
+    if (conditions.length !== 1 || !thenProps) continue;
+    const [discriminator, condition] = conditions[0];
+    if (typeof condition.const !== 'string') continue;
+    const defaults: Record<string, unknown> = {};
+    for (const [field, sub] of Object.entries(thenProps))
+      if (sub.default !== undefined) defaults[field] = sub.default;
+    variants.push({ discriminator, value: condition.const, fields: Object.keys(thenProps), defaults });
+  }
+  return variants;
+}
+
+/** The variant a value selects, if its schema is discriminated and the value names a known variant. */
+export function variantFor(schema: SchemaNode, value: unknown): Variant | undefined {
+  if (!isPlainObject(value)) return undefined;
+  return variantsOf(schema).find((v) => value[v.discriminator] === v.value);
+}
+
+/** Dotted paths a sweep may vary: the sweep block's declared properties. */
+export function sweepablePaths(): string[] {
+  return Object.keys(experimentSchema.properties?.sweep?.properties ?? {});
+}
+
+let validator: ValidateFunction | undefined;
+
+function compiled(): ValidateFunction {
+  // strict: false lets ajv accept VS Code's keywords (enumDescriptions, markdownDescription,
+  // defaultSnippets, patternErrorMessage); verbose gives each error its data and parent schema.
+  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(experimentSchema);
+  return validator;
+}
+
+/** Schema problems of a spec value, one clear message per problem. */
+export function schemaProblems(value: unknown): Problem[] {
+  const validate = compiled();
+  if (validate(value)) return [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    // `if` errors only wrap the real error inside `then` ("must match then schema"): drop them.
+    if (e.keyword === 'if') continue;
+    const problem = humanize(e, pointerToSegments(e.instancePath, value));
+    const id = `${formatPath(problem.segments)}\u0000${problem.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  number: 'a number',
+  integer: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+  null: 'null',
+};
+
+const COMPARISONS: Record<string, string> = {
+  minimum: '>=',
+  exclusiveMinimum: '>',
+  maximum: '<=',
+  exclusiveMaximum: '<',
+};
+
+function humanize(e: ErrorObject, segments: Segment[]): Problem {
+  const subject = formatPath(segments) || 'the spec';
+  const got = `(got ${describeValue(e.data)})`;
+  const params = e.params as Record<string, unknown>;
+  const parent = e.parentSchema as SchemaNode | undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const allowed = Object.keys(parent?.properties ?? {});
+      const at = [...segments, key];
+      if (segments.length === 1 && segments[0] === 'sweep') {
+        if (key in NOT_SWEEPABLE) return error(at, `"${key}" cannot be swept (${NOT_SWEEPABLE[key]})`, 'key');
+        return error(at, `unknown sweep path "${key}"${didYouMean(key, allowed)}`, 'key');
+      }
+      const where = segments.length === 0 ? 'the spec' : subject;
+      return error(at, `unknown key "${key}" in ${where}${didYouMean(key, allowed)}`, 'key');
+    }
+    case 'required': {
+      const missing = String(params.missingProperty);
+      const where = segments.length === 0 ? 'the spec' : subject;
+      return error(segments, `${where} is missing the required key "${missing}"`, 'start');
+    }
+    case 'type': {
+      const types = String(params.type)
+        .split(',')
+        .map((t) => TYPE_WORDS[t] ?? t);
+      return error(segments, `${subject} must be ${types.join(' or ')} ${got}`);
+    }
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]) ?? [];
+      const list = allowed.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+      const hint =
+        typeof e.data === 'string'
+          ? didYouMean(
+              e.data,
+              allowed.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
+      return error(segments, `${subject} must be one of: ${list} ${got}${hint}`);
+    }
+    case 'const':
+      return error(segments, `${subject} must be ${describeValue(params.allowedValue)} ${got}`);
+    case 'minimum':
+    case 'exclusiveMinimum':
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return error(segments, `${subject} must be ${COMPARISONS[e.keyword]} ${params.limit} ${got}`);
+    case 'minItems':
+      if (params.limit === 1) return error(segments, `${subject} must be a non-empty list`);
+      return error(segments, `${subject} must have at least ${params.limit} items (got ${countOf(e.data)})`);
+    case 'maxItems':
+      return error(segments, `${subject} must have at most ${params.limit} items (got ${countOf(e.data)})`);
+    case 'minLength':
+      return error(segments, `${subject} must not be empty`);
+    case 'maxLength':
+      return error(
+        segments,
+        `${subject} must be at most ${params.limit} characters (got ${String(e.data).length})`,
+      );
+    case 'pattern':
+      return error(
+        segments,
+        `${subject} ${parent?.patternErrorMessage ?? `must match ${String(params.pattern)}`} ${got}`,
+      );
+    default:
+      return error(segments, `${subject} ${e.message ?? 'is invalid'}`);
+  }
+}
+
+function countOf(v: unknown): number {
+  return Array.isArray(v) ? v.length : 0;
+}

@@ -1,0 +1,307 @@
+// Checks the schema cannot express: what this version can run, fields that belong to another optimizer
+// or schedule type, and combinations that are valid JSON but wrong science or wasted compute.
+import {
+  ARCH_DEPTHS,
+  AVAILABLE_DATASETS,
+  MAX_TRIALS,
+  UNAVAILABLE_BACKENDS,
+  UNAVAILABLE_DATASETS,
+  UNAVAILABLE_OPTIMIZERS,
+  VECTOR_DATASETS,
+} from './catalog';
+import { resolveSpec } from './defaults';
+import { describeValue, formatPath, isPlainObject } from './paths';
+import { error, type Problem, warning } from './problem';
+import { experimentSchema, variantFor } from './schema';
+
+type Block = Record<string, unknown>;
+
+/**
+ * Semantic problems of a spec value. Tolerates values that also fail the schema: each check reads only
+ * values of the type it needs, so a schema error is not echoed by a second, confusing message.
+ */
+export function semanticProblems(raw: unknown): Problem[] {
+  if (!isPlainObject(raw)) return [];
+  // Effective values: what the run would use, defaults included (e.g. batchSize 128 vs trainSize).
+  const effective = resolveSpec(raw) as unknown as Record<string, Block>;
+  const blocks = (key: string): [Block, Block] => [
+    isPlainObject(raw[key]) ? raw[key] : {},
+    isPlainObject(effective[key]) ? effective[key] : {},
+  ];
+  return [
+    ...dataProblems(blocks('data')[0]),
+    ...modelProblems(blocks('model')[0], blocks('data')[1]),
+    ...variantFieldProblems(raw),
+    ...optimizerProblems(...blocks('optimizer')),
+    ...regularizationProblems(...blocks('regularization'), blocks('model')[1]),
+    ...scheduleProblems(blocks('schedule')[0], blocks('training')[1]),
+    ...trainingProblems(raw, blocks('training')[1], blocks('data')[1]),
+    ...sweepProblems(blocks('sweep')[0], blocks('optimizer')[0]),
+  ];
+}
+
+function includes<T>(list: readonly T[], v: unknown): v is T {
+  return list.includes(v as T);
+}
+
+function dataProblems(data: Block): Problem[] {
+  const problems: Problem[] = [];
+  if (includes(UNAVAILABLE_DATASETS, data.dataset)) {
+    problems.push(
+      error(
+        ['data', 'dataset'],
+        `dataset "${data.dataset}" is not yet available in this version; use ${AVAILABLE_DATASETS.join(' or ')}`,
+      ),
+    );
+  }
+  if (data.augment === true && includes(VECTOR_DATASETS, data.dataset)) {
+    problems.push(
+      error(
+        ['data', 'augment'],
+        `augment crops and flips images, but dataset "${data.dataset}" has feature vectors; set augment to false`,
+      ),
+    );
+  }
+  return problems;
+}
+
+function modelProblems(model: Block, data: Block): Problem[] {
+  const problems: Problem[] = [];
+  const arch = model.arch;
+  if ((arch === 'vgg' || arch === 'resnet') && includes(VECTOR_DATASETS, data.dataset)) {
+    problems.push(
+      error(
+        ['model', 'arch'],
+        `arch "${arch}" needs images, but dataset "${data.dataset}" has feature vectors; use arch "mlp"`,
+      ),
+    );
+  }
+  if (typeof model.depth === 'number') {
+    const depths = typeof arch === 'string' ? ARCH_DEPTHS[arch as keyof typeof ARCH_DEPTHS] : undefined;
+    if (arch === 'mlp') {
+      problems.push(
+        warning(
+          ['model', 'depth'],
+          'depth is ignored for an mlp: its depth is the number of hidden layers + 1',
+          'key',
+        ),
+      );
+    } else if (depths && Number.isInteger(model.depth) && !depths.includes(model.depth)) {
+      problems.push(
+        error(['model', 'depth'], `${arch} depth must be one of ${depths.join(', ')} (got ${model.depth})`),
+      );
+    }
+  }
+  if (model.hidden !== undefined && (arch === 'vgg' || arch === 'resnet')) {
+    problems.push(
+      warning(['model', 'hidden'], `hidden is ignored for ${arch}: it sets the layer sizes of an mlp`, 'key'),
+    );
+  }
+  return problems;
+}
+
+const OPTIMIZER_NAMES: Record<string, string> = {
+  sgd: 'an SGD',
+  adam: 'an Adam',
+  'kfac-f': 'a K-FAC-F',
+  'kfac-g': 'a K-FAC-G',
+};
+
+/** Why a field of one optimizer is wrong in another, where the answer teaches something. */
+const FOREIGN_FIELD_HINTS: Record<string, string> = {
+  'adam.momentum': "Adam's first-moment decay is betas[0]",
+  'adam.nesterov': 'Adam has no Nesterov variant here; its first-moment decay is betas[0]',
+  'sgd.betas': 'betas belong to Adam; SGD uses momentum',
+  'sgd.eps': 'eps belongs to Adam',
+};
+
+/** Fields of a type-discriminated block (optimizer, schedule) that its type does not take. */
+function variantFieldProblems(raw: Block): Problem[] {
+  const problems: Problem[] = [];
+  for (const [blockKey, blockSchema] of Object.entries(experimentSchema.properties ?? {})) {
+    const block = raw[blockKey];
+    const variant = variantFor(blockSchema, block);
+    if (!variant || !isPlainObject(block)) continue;
+    const takes = variant.fields.filter((f) => f !== variant.discriminator);
+    for (const field of Object.keys(block)) {
+      if (variant.fields.includes(field) || !(field in (blockSchema.properties ?? {}))) continue;
+      const hint = FOREIGN_FIELD_HINTS[`${variant.value}.${field}`];
+      const takesText = takes.length > 0 ? `it takes ${takes.join(', ')}` : 'it takes no parameters';
+      const message =
+        blockKey === 'optimizer'
+          ? `${field} is not ${OPTIMIZER_NAMES[variant.value] ?? `a ${variant.value}`} parameter; ${hint ?? takesText}`
+          : `${field} is not a parameter of a "${variant.value}" ${blockKey} (${takesText})`;
+      problems.push(error([blockKey, field], message, 'key'));
+    }
+  }
+  return problems;
+}
+
+function optimizerProblems(optimizer: Block, effective: Block): Problem[] {
+  const problems: Problem[] = [];
+  if (includes(UNAVAILABLE_OPTIMIZERS, optimizer.type)) {
+    problems.push(
+      error(
+        ['optimizer', 'type'],
+        `optimizer "${optimizer.type}" is not yet available in this version (K-FAC lands in a later release)`,
+      ),
+    );
+  }
+  if (optimizer.type === 'sgd' && optimizer.nesterov === true && effective.momentum === 0) {
+    problems.push(error(['optimizer', 'nesterov'], 'nesterov needs momentum > 0 (momentum is 0)'));
+  }
+  return problems;
+}
+
+function regularizationProblems(reg: Block, effective: Block, model: Block): Problem[] {
+  const problems: Problem[] = [];
+  const coefficient = effective.coefficient;
+  if (effective.type === 'none' && typeof reg.coefficient === 'number' && reg.coefficient > 0) {
+    problems.push(warning(['regularization', 'coefficient'], 'coefficient is ignored when type is "none"'));
+  }
+  if ((effective.type === 'l2' || effective.type === 'weightDecay') && coefficient === 0) {
+    problems.push(
+      warning(
+        ['regularization', 'coefficient'],
+        `coefficient is 0, so "${effective.type}" has no effect; use type "none" for the baseline`,
+      ),
+    );
+  }
+  if (reg.apply === 'conv' && model.arch === 'mlp') {
+    problems.push(
+      warning(
+        ['regularization', 'apply'],
+        '"apply": "conv" decays every layer but the last, which for an mlp means its hidden layers (it has no conv layers); use "all" or "fc" if that is not what you meant',
+      ),
+    );
+  }
+  return problems;
+}
+
+function scheduleProblems(schedule: Block, training: Block): Problem[] {
+  const problems: Problem[] = [];
+  if (schedule.type === 'step') {
+    const byEpochs = schedule.everyEpochs !== undefined;
+    const bySteps = schedule.everySteps !== undefined;
+    if (byEpochs && bySteps) {
+      problems.push(
+        error(
+          ['schedule', 'everySteps'],
+          'a "step" schedule takes exactly one of everyEpochs / everySteps, not both',
+          'key',
+        ),
+      );
+    } else if (!byEpochs && !bySteps) {
+      problems.push(error(['schedule'], 'a "step" schedule needs everyEpochs or everySteps', 'key'));
+    }
+  }
+  if (schedule.type === 'multiStep' && Array.isArray(schedule.milestones)) {
+    const milestones = schedule.milestones;
+    const epochs = training.epochs;
+    milestones.forEach((m, i) => {
+      if (typeof m !== 'number') return;
+      const before = milestones[i - 1];
+      if (i > 0 && typeof before === 'number' && m <= before) {
+        problems.push(
+          error(
+            ['schedule', 'milestones', i],
+            `schedule.milestones must be strictly increasing (${m} comes after ${before})`,
+          ),
+        );
+      } else if (typeof epochs === 'number' && m >= epochs) {
+        problems.push(
+          warning(
+            ['schedule', 'milestones', i],
+            `milestone ${m} is not before the end of training (training.epochs is ${epochs}), so it never takes effect`,
+          ),
+        );
+      }
+    });
+  }
+  return problems;
+}
+
+function trainingProblems(raw: Block, training: Block, data: Block): Problem[] {
+  const problems: Problem[] = [];
+  const rawTraining = isPlainObject(raw.training) ? raw.training : {};
+  if (includes(UNAVAILABLE_BACKENDS, rawTraining.backend)) {
+    problems.push(
+      error(
+        ['training', 'backend'],
+        `backend "${rawTraining.backend}" is not yet available in this version; use auto, tensorflow, wasm or cpu`,
+      ),
+    );
+  }
+  const { batchSize } = training;
+  const { trainSize } = data;
+  // A trainSize below 1 already fails the schema; comparing with it would only echo that error.
+  if (
+    typeof batchSize === 'number' &&
+    typeof trainSize === 'number' &&
+    trainSize >= 1 &&
+    batchSize > trainSize
+  ) {
+    // Point at what the user wrote: the batch size if given, else the training-set size.
+    const at = 'batchSize' in rawTraining ? ['training', 'batchSize'] : ['data', 'trainSize'];
+    problems.push(
+      error(
+        at,
+        `training.batchSize (${batchSize}) is larger than data.trainSize (${trainSize}): not one full batch`,
+      ),
+    );
+  }
+  return problems;
+}
+
+/** A canonical JSON rendering (sorted keys), so {a, b} and {b, a} count as the same sweep value. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isPlainObject(v)) {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+function sweepProblems(sweep: Block, optimizer: Block): Problem[] {
+  const problems: Problem[] = [];
+  const trials = Object.values(sweep).reduce<number>((n, v) => n * (Array.isArray(v) ? v.length : 1), 1);
+  if (trials > MAX_TRIALS) {
+    problems.push(
+      error(
+        ['sweep'],
+        `the sweep expands to ${trials} trials, more than the ${MAX_TRIALS} this version runs`,
+        'key',
+      ),
+    );
+  }
+  for (const [key, values] of Object.entries(sweep)) {
+    if (!Array.isArray(values)) continue;
+    const seen = new Map<string, number>();
+    values.forEach((v, i) => {
+      const id = canonical(v);
+      const first = seen.get(id);
+      if (first === undefined) seen.set(id, i);
+      else {
+        problems.push(
+          warning(
+            ['sweep', key, i],
+            `duplicate sweep value ${describeValue(v)} (same as ${formatPath(['sweep', key, first])}); it runs the same trials twice`,
+          ),
+        );
+      }
+    });
+  }
+  // Trials are resolved from the base spec: a swept optimizer type keeps the base lr (e.g. SGD's 0.1
+  // for Adam, whose own default is 0.001) unless the spec says which lr it means.
+  if ('optimizer.type' in sweep && !('lr' in optimizer) && !('optimizer.lr' in sweep)) {
+    problems.push(
+      warning(
+        ['sweep', 'optimizer.type'],
+        'optimizer.lr is not set, so every swept optimizer type uses the base type\'s default lr; set optimizer.lr, or sweep whole "optimizer" objects to give each type its own',
+        'key',
+      ),
+    );
+  }
+  return problems;
+}

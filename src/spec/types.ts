@@ -1,0 +1,134 @@
+// The experiment spec, fully resolved (every default filled in). The JSON Schema in
+// schemas/experiment.schema.json is the single source of truth for what a user may write; these
+// types mirror it for the code. Field names follow the issue and the paper (science.md).
+
+export type DatasetName =
+  | 'synthetic-images'
+  | 'synthetic-vectors'
+  | 'cifar10'
+  | 'cifar100'
+  | 'mnist'
+  | 'fashion-mnist';
+
+export interface DataSpec {
+  dataset: DatasetName;
+  /** Number of training examples to use (a subset for CPU-scale runs). */
+  trainSize: number;
+  /** Number of test examples to use. */
+  testSize: number;
+  /** Random crop with 4-pixel zero padding + horizontal flip (images only). */
+  augment: boolean;
+  /** Folder holding real dataset files (later issue). */
+  path?: string;
+}
+
+export type Arch = 'mlp' | 'vgg' | 'resnet';
+
+export interface ModelSpec {
+  arch: Arch;
+  /** vgg: 11/13/16/19; resnet: 20/32/44/56; unused for mlp. */
+  depth: number;
+  /** Channel multiplier (vgg: 64..512 x width; resnet: [16,32,64] x width). */
+  width: number;
+  /** BN without gamma/beta after every conv/hidden layer except the last (science.md section 1). */
+  batchNorm: boolean;
+  /** Hidden layer sizes of an MLP. */
+  hidden: number[];
+}
+
+export interface SgdSpec {
+  type: 'sgd';
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+}
+
+export interface AdamSpec {
+  type: 'adam';
+  lr: number;
+  betas: [number, number];
+  eps: number;
+}
+
+export interface KfacSpec {
+  type: 'kfac-f' | 'kfac-g';
+  lr: number;
+  momentum: number;
+  damping: number;
+}
+
+export type OptimizerSpec = SgdSpec | AdamSpec | KfacSpec;
+export type OptimizerType = OptimizerSpec['type'];
+
+export type RegularizationType = 'none' | 'l2' | 'weightDecay';
+/** all = every kernel and bias (wd-all); conv = all but the last layer (wd-conv); fc = last layer (wd-fc). */
+export type DecayScope = 'all' | 'conv' | 'fc';
+
+export interface RegularizationSpec {
+  type: RegularizationType;
+  /** lambda in science.md section 2. */
+  coefficient: number;
+  apply: DecayScope;
+}
+
+export type ScheduleSpec =
+  | { type: 'constant' }
+  /** Staircase: lr * factor^floor(t / every); exactly one of everyEpochs / everySteps. */
+  | { type: 'step'; factor: number; everyEpochs?: number; everySteps?: number }
+  | { type: 'multiStep'; factor: number; milestones: number[] }
+  | { type: 'cosine'; minLr: number };
+
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+export interface TrainingSpec {
+  epochs: number;
+  batchSize: number;
+  testBatchSize: number;
+  seed: number;
+  backend: BackendName;
+  /** Train metrics (loss, accuracy, lr, weight norms, effective LR) every N steps. */
+  logEverySteps: number;
+  /** Write a checkpoint every N epochs (and always at the end and on cancel). */
+  checkpointEveryEpochs: number;
+}
+
+/** Dotted spec path -> list of values; the cartesian product is the set of trials. */
+export type SweepSpec = Record<string, unknown[]>;
+
+export interface ExperimentSpec {
+  name: string;
+  description: string;
+  data: DataSpec;
+  model: ModelSpec;
+  optimizer: OptimizerSpec;
+  regularization: RegularizationSpec;
+  schedule: ScheduleSpec;
+  training: TrainingSpec;
+  sweep: SweepSpec;
+}
+
+/** One concrete run of a sweep: a full spec with the sweep values applied (and `sweep` emptied). */
+export interface Trial {
+  index: number;
+  count: number;
+  /** The sweep values of this trial, by dotted path, in sweep-key order. */
+  values: Record<string, unknown>;
+  spec: ExperimentSpec;
+}
+
+// ---- Diagnostics: every problem in a spec carries where and why. ----
+
+export type Severity = 'error' | 'warning';
+
+export interface SpecDiagnostic {
+  severity: Severity;
+  message: string;
+  /** JSON path in dotted/bracket form, e.g. `optimizer.momentum` or `sweep["training.seed"][1]`. */
+  path: string;
+  /** 1-based line and column of the start of the offending node (or key). */
+  line: number;
+  column: number;
+  /** 0-based character offset and length of the node, for editors. */
+  offset: number;
+  length: number;
+}

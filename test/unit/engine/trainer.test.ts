@@ -1,0 +1,117 @@
+// The training loop in-process: no tensor leak from step to step, records as the run store defines
+// them, and a checkpoint restore that reproduces the uninterrupted trajectory bit for bit.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { initBackend } from '../../../src/engine/backend';
+import { loadDataset } from '../../../src/engine/data/registry';
+import { createTrainingState, type TrainerEvents, train } from '../../../src/engine/trainer';
+import type { MetricRecord } from '../../../src/runner/protocol';
+import { loadSpecText } from '../../../src/spec';
+import type { ExperimentSpec } from '../../../src/spec/types';
+import { wasmDir } from '../../helpers/backend';
+
+function spec(over: object): ExperimentSpec {
+  const loaded = loadSpecText(JSON.stringify({ name: 't', ...over }));
+  assert.deepEqual(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  return loaded.spec!;
+}
+
+function recorder(stopAfter = Number.POSITIVE_INFINITY) {
+  const records: MetricRecord[] = [];
+  const tensors: number[] = [];
+  let steps = 0;
+  const events: TrainerEvents = {
+    record: (r) => records.push(r),
+    progress: () => {},
+    checkpoint: () => {},
+    stopRequested: () => steps >= stopAfter,
+    afterStep: (_s, live) => {
+      steps += 1;
+      tensors.push(live);
+    },
+  };
+  return { records, tensors, events };
+}
+
+const cnnSpec = spec({
+  data: { dataset: 'synthetic-images', trainSize: 96, testSize: 32 },
+  model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true },
+  optimizer: { type: 'adam', lr: 0.001 },
+  regularization: { type: 'weightDecay', coefficient: 0.01 },
+  training: { epochs: 2, batchSize: 32, logEverySteps: 2, testBatchSize: 32 },
+});
+
+describe('training loop', () => {
+  before(async () => {
+    await initBackend('wasm', { wasmDir: wasmDir() });
+  });
+
+  test('the live tensor count is constant from step to step (ResNet20-BN, AdamW, wasm)', async () => {
+    const data = await loadDataset(cnnSpec.data);
+    const state = createTrainingState(cnnSpec, data);
+    const { events, tensors, records } = recorder();
+    const out = await train(cnnSpec, data, state, events, {
+      checkpointDir: join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint'),
+      resume: false,
+    });
+    assert.equal(out.status, 'completed');
+    assert.equal(tensors.length, 6);
+    // Optimizer slots may be created by the first step; from then on nothing may accumulate.
+    assert.equal(new Set(tensors.slice(1)).size, 1, `live tensors after each step: ${tensors.join(', ')}`);
+    assert.ok(records.every((r) => Object.values(r).every(Number.isFinite)));
+    state.model.dispose();
+    state.optimizer.dispose();
+  });
+
+  test('a restored checkpoint continues exactly like the uninterrupted run', async () => {
+    const s = spec({
+      data: { dataset: 'synthetic-vectors', trainSize: 200, testSize: 64 },
+      model: { arch: 'mlp', hidden: [16, 16], batchNorm: true },
+      optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true },
+      regularization: { type: 'l2', coefficient: 0.001, apply: 'conv' },
+      schedule: { type: 'step', factor: 0.5, everySteps: 5 },
+      training: { epochs: 3, batchSize: 32, logEverySteps: 1 },
+    });
+    const data = await loadDataset(s.data);
+    const dir = () => join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint');
+
+    const whole = recorder();
+    const a = createTrainingState(s, data);
+    assert.equal(
+      (await train(s, data, a, whole.events, { checkpointDir: dir(), resume: false })).status,
+      'completed',
+    );
+
+    const checkpointDir = dir();
+    const first = recorder(9);
+    const b = createTrainingState(s, data);
+    const stopped = await train(s, data, b, first.events, { checkpointDir, resume: false });
+    assert.equal(stopped.status, 'cancelled');
+    assert.equal(stopped.progress.step, 9);
+    b.model.dispose();
+    b.optimizer.dispose();
+
+    // A fresh process would build a fresh model (other initial weights if the seed differed) and restore.
+    const second = recorder();
+    const c = createTrainingState(s, data);
+    assert.equal(
+      (await train(s, data, c, second.events, { checkpointDir, resume: true })).status,
+      'completed',
+    );
+
+    const strip = ({ time: _t, ...r }: MetricRecord) => r;
+    assert.deepEqual([...first.records, ...second.records].map(strip), whole.records.map(strip));
+    // 7 steps per epoch (200 / 32, last batch kept), 3 epochs, a record per step plus the initial one.
+    assert.equal(whole.records.length, 22);
+    assert.equal(whole.records.at(-1)!.step, 21);
+    assert.equal(whole.records.at(-1)!.epoch, 3);
+    // The step schedule halves the learning rate every 5 steps: lr of the update that ended at step 21.
+    assert.equal(whole.records.at(-1)!.lr, 0.05 * 0.5 ** 4);
+  });
+});

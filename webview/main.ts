@@ -1,0 +1,2 @@
+// The results webview (issue 3). Bundled by esbuild into media/webview.js.
+export {};
