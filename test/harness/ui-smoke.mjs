@@ -1,0 +1,133 @@
+// A real-browser UI check: code-server's VS Code with the extension installed (a symlink in the
+// extensions folder, as a user's install would place it) opens examples/, Quick Open opens
+// quickstart.wdlab.json, the editor must show it as JSON with Comments with no schema problems, and
+// the Extensions view must list the extension. Screenshots: test/.tmp/ui-quickstart.png and
+// test/.tmp/ui-extensions.png. Exit code 0 on success.
+//
+// Usage: node test/harness/ui-smoke.mjs   (after setup.sh and `node scripts/build.mjs`)
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  artifactsDir,
+  assertInstalled,
+  launchBrowser,
+  repoRoot,
+  startCodeServer,
+  writeUserSettings,
+} from './workbench.mjs';
+
+assertInstalled();
+const timeoutMs = Number(process.env.UI_SMOKE_TIMEOUT_S || 120) * 1000;
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+const runDir = mkdtempSync(join(tmpdir(), 'wdlab-ui-smoke-'));
+const userDataDir = join(runDir, 'user-data');
+const extensionsDir = join(runDir, 'extensions');
+mkdirSync(extensionsDir, { recursive: true });
+symlinkSync(repoRoot, join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
+writeUserSettings(userDataDir);
+mkdirSync(artifactsDir, { recursive: true });
+const screenshot = join(artifactsDir, 'ui-quickstart.png');
+
+const started = Date.now();
+const step = (msg) => console.log(`[ui-smoke] ${((Date.now() - started) / 1000).toFixed(1)} s  ${msg}`);
+let server;
+let context;
+let ok = false;
+let cleaning;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    step(`${signal}: stopping`);
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  step(`timed out after ${timeoutMs / 1000} s`);
+  cleanUp().finally(() => process.exit(124));
+}, timeoutMs);
+
+try {
+  server = await startCodeServer({ runDir, userDataDir, extensionsDir });
+  step(`code-server on ${server.origin}`);
+  context = await launchBrowser(join(runDir, 'chromium-profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  await page.goto(server.url({ folder: join(repoRoot, 'examples') }));
+  await page.locator('.monaco-workbench').waitFor();
+  // The explorer lists the folder once the remote connection is up: only then can Quick Open search it.
+  await page
+    .locator('.explorer-folders-view .monaco-list-row', { hasText: 'quickstart.wdlab.json' })
+    .waitFor();
+  step('workbench loaded');
+
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill('quickstart.wdlab.json');
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: 'quickstart.wdlab.json' })
+    .first()
+    .waitFor();
+  await page.keyboard.press('Enter');
+
+  const tab = page.locator('.tabs-container .tab.active', { hasText: 'quickstart.wdlab.json' });
+  await tab.waitFor();
+  const editor = page.locator('.editor-instance .monaco-editor .view-lines');
+  await editor.filter({ hasText: '"quickstart"' }).waitFor();
+  // The language the manifest assigns to *.wdlab.json.
+  await page.locator('.statusbar-item', { hasText: 'JSON with Comments' }).waitFor();
+  step('quickstart.wdlab.json open as JSON with Comments');
+
+  // A valid spec shows no squiggles once the JSON language service has validated it against the
+  // schema. Give validation a moment to land first.
+  await page.waitForTimeout(1500);
+  const squiggles = await page
+    .locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error')
+    .count();
+  if (squiggles !== 0) throw new Error(`quickstart.wdlab.json shows ${squiggles} schema problem(s)`);
+
+  await page.screenshot({ path: screenshot });
+  step(`screenshot ${screenshot}`);
+
+  // The symlinked extension counts as installed: the Extensions view lists it.
+  await page.keyboard.press('F1');
+  await input.fill('>Extensions: Show Installed Extensions');
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: 'Show Installed Extensions' })
+    .first()
+    .waitFor();
+  await page.keyboard.press('Enter');
+  await page
+    .locator('.extensions-viewlet .extension-list-item', { hasText: manifest.displayName })
+    .first()
+    .waitFor();
+  await page.screenshot({ path: join(artifactsDir, 'ui-extensions.png') });
+  step(`Extensions view lists ${manifest.displayName}`);
+  ok = true;
+} catch (err) {
+  step(`FAILED: ${err?.stack ?? err}`);
+  const pages = context?.pages() ?? [];
+  if (pages[0]) {
+    await pages[0].screenshot({ path: join(artifactsDir, 'ui-quickstart-failure.png') }).catch(() => {});
+    step(`failure screenshot ${join(artifactsDir, 'ui-quickstart-failure.png')}`);
+  }
+  if (server) {
+    const log = readFileSync(server.logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+    console.log(`[ui-smoke] code-server log (last 30 lines):\n${log}`);
+  }
+}
+clearTimeout(watchdog);
+await cleanUp();
+step(ok ? 'passed' : 'failed');
+process.exit(ok ? 0 : 1);
+
+function cleanUp() {
+  // Idempotent: the watchdog, a signal and the normal path may all ask, and each must wait for the end.
+  cleaning ??= (async () => {
+    await context?.close().catch(() => {});
+    await server?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}

