@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import type { RunView } from '../../webview/protocol';
 import type { ExperimentSpec, Trial } from '../spec/types';
 import type { BackendReport, MetricRecord, TrainingProgress } from './protocol';
 
@@ -220,4 +221,19 @@ export function listRuns(runsDir: string): RunSummary[] {
     }
   }
   return out.sort((a, b) => a.info.createdAt.localeCompare(b.info.createdAt) || a.dir.localeCompare(b.dir));
+}
+
+/** The view of a run that the results UI (webview, report) needs. */
+export function toRunView(info: RunInfo): RunView {
+  return {
+    id: info.id,
+    name: info.name,
+    group: info.group,
+    values: info.trial.values,
+    label: info.trial.label || info.id,
+    status: info.status,
+    error: info.error?.message,
+    backend: info.backend?.name,
+    progress: info.progress,
+  };
 }
