@@ -32,6 +32,8 @@ export interface ModelSpec {
   width: number;
   /** BN without gamma/beta after every conv/hidden layer except the last (science.md section 1). */
   batchNorm: boolean;
+  /** BN moving-average momentum: moving <- m * moving + (1 - m) * batch (the official code: 0.99). */
+  batchNormMomentum: number;
   /** Hidden layer sizes of an MLP. */
   hidden: number[];
 }

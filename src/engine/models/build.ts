@@ -10,7 +10,13 @@ import { Vgg } from './vgg';
  * `numClasses` classes. The same (spec, inputShape, numClasses, seed) always gives the same weights.
  */
 export function buildModel(spec: ModelSpec, inputShape: number[], numClasses: number, seed: number): Model {
-  const common = { inputShape: [...inputShape], numClasses, batchNorm: spec.batchNorm, seed };
+  const common = {
+    inputShape: [...inputShape],
+    numClasses,
+    batchNorm: spec.batchNorm,
+    batchNormMomentum: spec.batchNormMomentum,
+    seed,
+  };
   switch (spec.arch) {
     case 'mlp':
       return Mlp.create({ ...common, hidden: spec.hidden });

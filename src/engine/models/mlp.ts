@@ -9,6 +9,8 @@ export interface MlpOptions {
   numClasses: number;
   hidden: number[];
   batchNorm: boolean;
+  /** Moving-average momentum of BN (default 0.99, the official code's). */
+  batchNormMomentum?: number;
   seed: number;
 }
 
@@ -25,7 +27,7 @@ export class Mlp extends Network {
   }
 
   static create(options: MlpOptions): Mlp {
-    const factory = new UnitFactory(options.seed, options.batchNorm);
+    const factory = new UnitFactory(options.seed, options.batchNorm, options.batchNormMomentum);
     let features = options.inputShape.reduce((a, b) => a * b, 1);
     const hidden = options.hidden.map((width, i) => {
       const unit = factory.hidden({ name: `fc${i + 1}`, kind: 'dense', kernelShape: [features, width] });

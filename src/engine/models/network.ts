@@ -2,7 +2,7 @@
 // forward-pass context (training flag, batch-statistics collection, an optional per-layer tap), and the
 // Model bookkeeping (variables, BN state, parameter count, disposal).
 import { glorotUniform, layerSeed } from '../init';
-import { BatchNorm, type BatchStatistics } from '../ops/batchNorm';
+import { BatchNorm, type BatchStatistics, BN_MOMENTUM } from '../ops/batchNorm';
 import { type ConvPadding, conv2d } from '../ops/conv';
 import { dense } from '../ops/dense';
 import { tf } from '../tf';
@@ -115,6 +115,7 @@ export class UnitFactory {
   constructor(
     private readonly modelSeed: number,
     private readonly batchNorm: boolean,
+    private readonly batchNormMomentum = BN_MOMENTUM,
   ) {}
 
   /** A hidden layer: followed by BN (and so scale-invariant) when the model uses batch norm. */
@@ -141,7 +142,7 @@ export class UnitFactory {
     });
     const outputs = options.kernelShape[options.kernelShape.length - 1];
     const unit: Unit = normalized
-      ? { linear, norm: new BatchNorm(`${options.name}.bn`, outputs) }
+      ? { linear, norm: new BatchNorm(`${options.name}.bn`, outputs, this.batchNormMomentum) }
       : { linear };
     this.units.push(unit);
     return unit;

@@ -19,6 +19,8 @@ export interface ResNetOptions {
   depth: number;
   width: number;
   batchNorm: boolean;
+  /** Moving-average momentum of BN (default 0.99, the official code's). */
+  batchNormMomentum?: number;
   seed: number;
 }
 
@@ -54,7 +56,7 @@ export class ResNet extends Network {
     if (options.inputShape.length !== 3) {
       throw new Error(`resnet needs image inputs [H, W, C], got [${options.inputShape.join(', ')}]`);
     }
-    const factory = new UnitFactory(options.seed, options.batchNorm);
+    const factory = new UnitFactory(options.seed, options.batchNorm, options.batchNormMomentum);
     const conv3x3 = (name: string, cin: number, cout: number, strides: number) =>
       factory.hidden({ name, kind: 'conv', kernelShape: [3, 3, cin, cout], strides, padding: 'same' });
     const widths = STAGE_CHANNELS.map((c) => scaledChannels(c, options.width));

@@ -21,6 +21,8 @@ export interface VggOptions {
   depth: number;
   width: number;
   batchNorm: boolean;
+  /** Moving-average momentum of BN (default 0.99, the official code's). */
+  batchNormMomentum?: number;
   seed: number;
 }
 
@@ -58,7 +60,7 @@ export class Vgg extends Network {
       throw new Error(`vgg needs image inputs [H, W, C], got [${options.inputShape.join(', ')}]`);
     }
     let [height, width, channels] = options.inputShape;
-    const factory = new UnitFactory(options.seed, options.batchNorm);
+    const factory = new UnitFactory(options.seed, options.batchNorm, options.batchNormMomentum);
     const blocks = config.map((count, b): Block => {
       const out = scaledChannels(BLOCK_CHANNELS[b], options.width);
       const convs = Array.from({ length: count }, (_, i) => {

@@ -27,6 +27,8 @@ export class BatchNorm {
     /** Stable name, e.g. `conv1_1.bn`; the moving statistics are `<name>.movingMean` / `.movingVariance`. */
     readonly name: string,
     readonly channels: number,
+    /** Weight of the old value in the moving averages (model.batchNormMomentum; the paper's 0.99). */
+    readonly momentum: number = BN_MOMENTUM,
   ) {
     // Keras/TF initial moving statistics: mean 0, variance 1.
     this.movingMean = tf.tidy(() => tf.variable(tf.zeros([channels]), false) as tf.Variable<tf.Rank.R1>);
@@ -53,7 +55,7 @@ export class BatchNorm {
   foldIntoMovingStatistics(statistics: BatchStatistics): void {
     tf.tidy(() => {
       const fold = (moving: tf.Variable<tf.Rank.R1>, batch: tf.Tensor1D) =>
-        moving.assign(tf.add(tf.mul(moving, BN_MOMENTUM), tf.mul(batch, 1 - BN_MOMENTUM)));
+        moving.assign(tf.add(tf.mul(moving, this.momentum), tf.mul(batch, 1 - this.momentum)));
       fold(this.movingMean, statistics.mean);
       fold(this.movingVariance, statistics.variance);
     });

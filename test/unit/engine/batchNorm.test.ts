@@ -27,6 +27,7 @@ const mlpSpec = (hidden: number[], batchNorm = true): ModelSpec => ({
   depth: 0,
   width: 1,
   batchNorm,
+  batchNormMomentum: 0.99,
   hidden,
 });
 
@@ -54,6 +55,17 @@ describe('BatchNorm layer', () => {
     close(bn.movingMean.dataSync()[0], 0.99 * 0.025 + 0.025, 1e-6, 'mean ch0, second fold');
     close(bn.movingVariance.dataSync()[1], 0.99 * 1.02 + 0.03, 1e-6, 'variance ch1, second fold');
     x.dispose();
+    bn.dispose();
+  });
+
+  test('model.batchNormMomentum sets the fold: 0.9 * old + 0.1 * batch', () => {
+    const bn = new BatchNorm('probe.bn', 1, 0.9);
+    const x = tf.tensor2d([1, 2, 3, 4], [4, 1]);
+    const { y, statistics } = bn.normalizeWithBatchStatistics(x);
+    bn.foldIntoMovingStatistics(statistics);
+    close(bn.movingMean.dataSync()[0], 0.25, 1e-6, 'mean');
+    close(bn.movingVariance.dataSync()[0], 0.9 + 0.125, 1e-6, 'variance');
+    tf.dispose([x, y, statistics.mean, statistics.variance]);
     bn.dispose();
   });
 
@@ -260,7 +272,7 @@ describe('scale invariance of the layers followed by BN (science.md section 7, i
   });
 
   test('VGG11 width 1/16 with BN on 8x8 images: first and a middle conv invariant, fc not', () => {
-    const spec: ModelSpec = { arch: 'vgg', depth: 11, width: 1 / 16, batchNorm: true, hidden: [] };
+    const spec: ModelSpec = { arch: 'vgg', depth: 11, width: 1 / 16, batchNorm: true, batchNormMomentum: 0.99, hidden: [] };
     const model = buildModel(spec, [8, 8, 3], 10, 6);
     const x = tf.randomNormal([6, 8, 8, 3], 0, 1, 'float32', 2);
     const pick = ['conv1_1', 'conv3_2', 'fc'].map((n) => model.layers.find((l) => l.name === n)!);

@@ -16,6 +16,7 @@ const vgg = (depth: number, width: number, batchNorm = true): ModelSpec => ({
   depth,
   width,
   batchNorm,
+  batchNormMomentum: 0.99,
   hidden: [],
 });
 const resnet = (depth: number, width: number, batchNorm = true): ModelSpec => ({
@@ -23,6 +24,7 @@ const resnet = (depth: number, width: number, batchNorm = true): ModelSpec => ({
   depth,
   width,
   batchNorm,
+  batchNormMomentum: 0.99,
   hidden: [],
 });
 const mlp = (hidden: number[], batchNorm = true): ModelSpec => ({
@@ -30,6 +32,7 @@ const mlp = (hidden: number[], batchNorm = true): ModelSpec => ({
   depth: 0,
   width: 1,
   batchNorm,
+  batchNormMomentum: 0.99,
   hidden,
 });
 

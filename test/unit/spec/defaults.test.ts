@@ -12,7 +12,7 @@ describe('defaults', () => {
       name: 'minimal',
       description: '',
       data: { dataset: 'synthetic-images', trainSize: 4096, testSize: 1024, augment: false },
-      model: { arch: 'vgg', depth: 11, width: 1, batchNorm: true, hidden: [256, 256] },
+      model: { arch: 'vgg', depth: 11, width: 1, batchNorm: true, batchNormMomentum: 0.99, hidden: [256, 256] },
       optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false },
       regularization: { type: 'none', coefficient: 0.0005, apply: 'all' },
       schedule: { type: 'constant' },
@@ -39,6 +39,7 @@ describe('defaults', () => {
       depth: 11,
       width: 0.125,
       batchNorm: true,
+      batchNormMomentum: 0.99,
       hidden: [256, 256],
     });
     assert.deepEqual(spec.schedule, { type: 'step', factor: 0.1, everyEpochs: 30 });
@@ -72,7 +73,7 @@ describe('defaults', () => {
 
   test('an mlp depth is its number of weight layers', () => {
     const { spec } = loadSpecFile(fixturePath('good', 'mlp-vectors'));
-    assert.deepEqual(spec?.model, { arch: 'mlp', hidden: [128, 64], batchNorm: false, width: 1, depth: 3 });
+    assert.deepEqual(spec?.model, { arch: 'mlp', hidden: [128, 64], batchNorm: false, batchNormMomentum: 0.99, width: 1, depth: 3 });
     assert.deepEqual(spec?.optimizer, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true });
   });
 
