@@ -2,10 +2,10 @@
 // -> run store, including cancel + resume, a trainer killed by SIGKILL, a killed CLI, and divergence.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { readCheckpointState } from '../../../src/engine/checkpointFormat';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import { parseJsonl, type RunInfo, runFiles } from '../../../src/runner/runStore';
@@ -36,8 +36,14 @@ function start(args: string[], cwd: string): { child: ChildProcess; done: Promis
 
 const wdlab = (args: string[], cwd: string) => start(args, cwd).done;
 
+const workspaces: string[] = [];
+after(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
 function workspace(specs: Record<string, object | string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'wdlab-cli-'));
+  workspaces.push(dir);
   for (const [name, spec] of Object.entries(specs)) {
     writeFileSync(join(dir, name), typeof spec === 'string' ? spec : JSON.stringify(spec, null, 2));
   }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { readCheckpoint, readCheckpointState, writeCheckpoint } from '../../../src/engine/checkpointFormat';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import {
@@ -20,7 +20,15 @@ import {
 } from '../../../src/runner/runStore';
 import { expandSweep, loadSpecText, trialLabel } from '../../../src/spec';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'wdlab-store-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wdlab-store-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function sweepTrials() {
   const loaded = loadSpecText(
