@@ -4,6 +4,7 @@
 //   wdlab run SPEC [--runs-dir DIR]        every trial of the sweep; exit 0, 1 (a trial failed), 130 (stopped)
 //   wdlab run --resume RUN_DIR             continue a cancelled or interrupted run from its checkpoint
 //   wdlab list [--runs-dir DIR] [--json]   runs with status, backend, final metrics
+//   wdlab report RUN... [-o FILE]          one self-contained HTML file with the results charts
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
@@ -11,6 +12,7 @@ import { DEFAULT_RUNS_DIR, listRuns, readRunInfo, readRunSpec, reconcileStatus }
 import { type SweepObserver, SweepRun } from '../runner/sweep';
 import type { TrialResult } from '../runner/trialRunner';
 import { formatDiagnostic, loadSpecFile, resolvedSpecDiagnostics, trialLabel } from '../spec';
+import { ReportInputError, resolveReportRuns, writeReport } from './report';
 import { formatTable, num, percent, seconds } from './table';
 
 const USAGE = `Weight Decay Lab ${version} — experiments on the three mechanisms of weight decay
@@ -20,6 +22,8 @@ Usage:
   wdlab run SPEC [--runs-dir DIR]         run every trial of the spec's sweep
   wdlab run --resume RUN_DIR              continue a cancelled or interrupted run
   wdlab list [--runs-dir DIR] [--json]    list runs with status, backend and final metrics
+  wdlab report RUN... [-o FILE]           one HTML file with the charts of runs (run dirs, a runs dir
+                                          or sweep group ids); default FILE: report.html
 
 Options:
   --runs-dir DIR   where runs are stored (default: $WDLAB_RUNS_DIR or ${DEFAULT_RUNS_DIR})
@@ -194,6 +198,18 @@ function list(values: { 'runs-dir'?: string; json?: boolean }): number {
   return 0;
 }
 
+function report(args: string[], values: { 'runs-dir'?: string; output?: string }): number {
+  const out = resolve(values.output ?? 'report.html');
+  try {
+    const { runs, bytes } = writeReport(resolveReportRuns(args, runsDirOf(values['runs-dir'])), out);
+    console.log(`${out} (${runs} run${runs === 1 ? '' : 's'}, ${(bytes / 1024).toFixed(0)} KiB)`);
+  } catch (e) {
+    if (e instanceof ReportInputError) throw new UsageError(e.message);
+    throw e;
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -203,6 +219,7 @@ export async function main(argv: string[]): Promise<number> {
       resume: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -223,8 +240,10 @@ export async function main(argv: string[]): Promise<number> {
       return run(rest, values);
     case 'list':
       return list(values);
+    case 'report':
+      return report(rest, values);
     default:
-      throw new UsageError(`unknown command "${command}" (expected validate, run or list)`);
+      throw new UsageError(`unknown command "${command}" (expected validate, run, list or report)`);
   }
 }
 

@@ -1,13 +1,15 @@
-// The training loop of one trial: data -> model -> loss -> gradients -> optimizer, with metric records,
-// test evaluation every epoch, checkpoints, cancellation at a step boundary and divergence detection.
+// The training loop of one trial: data -> model -> loss -> gradients -> optimizer, with metric records
+// (what and when: metrics/monitor.ts), checkpoints, cancellation at a step boundary and divergence
+// detection.
 // It knows nothing of processes or files other than its checkpoint folder: the trainer process
 // (runner/trainerProcess.ts) connects it to the runner.
 import type { MetricRecord, TrainingProgress } from '../runner/protocol';
 import type { ExperimentSpec } from '../spec/types';
 import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
 import { augmentBatch, epochPermutation, gatherBatch } from './data/batches';
-import type { DataSplit, LoadedDataset } from './data/dataset';
-import { mechanism1Metrics } from './metrics/mechanism1';
+import type { LoadedDataset } from './data/dataset';
+import { correctCount, crossEntropy } from './evaluate';
+import { Monitor } from './metrics/monitor';
 import { buildModel } from './models/build';
 import type { Model } from './models/model';
 import { createOptimizer, decayedParamNames } from './optimizers';
@@ -57,14 +59,6 @@ export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): 
   return { model, params, optimizer };
 }
 
-/** Mean softmax cross-entropy (science.md section 1) of logits against integer labels. */
-function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
-}
-
-const correctCount = (logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar =>
-  tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
-
 /**
  * One optimizer step on a batch. Returns [loss, correct predictions] read back together. The BN moving
  * averages are updated from the pre-update weights, as the official code's update ops do.
@@ -96,33 +90,7 @@ export function trainStep(
   return [loss, correct];
 }
 
-/** Test-mode (BN moving averages) loss and accuracy over a split, in batches. */
-export function evaluate(
-  model: Model,
-  split: DataSplit,
-  inputShape: number[],
-  numClasses: number,
-  batchSize: number,
-): { loss: number; accuracy: number } {
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < split.n; start += batchSize) {
-    const end = Math.min(start + batchSize, split.n);
-    const indices = Uint32Array.from({ length: end - start }, (_, i) => start + i);
-    const batch = gatherBatch(split, indices, inputShape);
-    const out = tf.tidy(() => {
-      const x = tf.tensor(batch.x, [end - start, ...inputShape]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const logits = model.forward(x, false);
-      return tf.stack([tf.mul(crossEntropy(logits, y, numClasses), end - start), correctCount(logits, y)]);
-    });
-    const [l, c] = out.dataSync();
-    out.dispose();
-    lossSum += l;
-    correct += c;
-  }
-  return { loss: lossSum / split.n, accuracy: correct / split.n };
-}
+export { evaluate } from './evaluate';
 
 function checkpointTensors(state: TrainingState): { name: string; shape: number[]; data: Float32Array }[] {
   const read = (name: string, t: tf.Tensor) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array });
@@ -172,7 +140,7 @@ export async function train(
   options: TrainOptions,
 ): Promise<TrainOutcome> {
   const { training } = spec;
-  const { model, optimizer } = state;
+  const { optimizer, model } = state;
   const { inputShape, numClasses } = data;
   const [h, w, c] = inputShape;
   const n = data.train.n;
@@ -193,10 +161,6 @@ export async function train(
     epochs: training.epochs,
   });
   const base = (): MetricRecord => ({ step, epoch: step / perEpoch, time: elapsed() });
-  const testMetrics = () => {
-    const t = evaluate(model, data.test, inputShape, numClasses, training.testBatchSize);
-    return { 'test/loss': t.loss, 'test/accuracy': t.accuracy };
-  };
   const saveCheckpoint = () => {
     writeCheckpoint(
       options.checkpointDir,
@@ -205,15 +169,33 @@ export async function train(
     );
     events.checkpoint(step);
   };
+  const monitor = new Monitor(spec, data, model, optimizer, perEpoch);
+  // Seconds of optimizer steps (batch assembly included) since the previous record: `time/train`.
+  let trainSeconds = 0;
+  /** Measures and emits the record after `step` steps; returns a failure reason if a value is not finite. */
+  const emit = (fields: Record<string, number>, lr: number): string | undefined => {
+    const measured = monitor.measure(step, lr);
+    const record: MetricRecord = { ...base(), ...fields, ...measured, 'time/train': trainSeconds };
+    trainSeconds = 0;
+    // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
+    const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
+    if (bad) return `diverged at step ${step} (${bad[0]} is ${bad[1]})`;
+    events.record(record);
+    return undefined;
+  };
 
   if (step === 0) {
-    // The initial state: chance-level test metrics and the weight norms at initialisation.
-    events.record({ ...base(), lr: lrAt(0), ...testMetrics(), ...mechanism1Metrics(model.layers, lrAt(0)) });
+    // The initial state: chance-level test metrics, the weight norms and mechanism-2 norms at initialisation.
+    const reason = emit({}, lrAt(0));
+    if (reason) return { status: 'failed', reason, progress: progress() };
   }
 
   let window = { steps: 0, loss: 0, correct: 0, examples: 0 };
   let permutation: { epoch: number; order: Uint32Array } | undefined;
   while (step < totalSteps) {
+    // Before the step: the angular update of a record needs the kernels as they were.
+    monitor.beforeStep(step);
+    const stepStarted = performance.now();
     const epoch = Math.floor(step / perEpoch);
     const batchIndex = step % perEpoch;
     if (permutation?.epoch !== epoch)
@@ -233,7 +215,9 @@ export async function train(
     const [loss, correct] = trainStep(state, x, y, numClasses, lr);
     tf.dispose([x, y]);
     step += 1;
+    trainSeconds += (performance.now() - stepStarted) / 1000;
     if (!Number.isFinite(loss)) {
+      monitor.release();
       // No record: JSON has no NaN/Infinity, and every metric in metrics.jsonl is a number.
       return {
         status: 'failed',
@@ -249,25 +233,12 @@ export async function train(
     };
 
     const epochEnd = step % perEpoch === 0;
-    if (step % training.logEverySteps === 0 || epochEnd) {
-      const record: MetricRecord = {
-        ...base(),
-        'train/loss': window.loss / window.examples,
-        'train/accuracy': window.correct / window.examples,
+    if (monitor.recordDue(step)) {
+      const reason = emit(
+        { 'train/loss': window.loss / window.examples, 'train/accuracy': window.correct / window.examples },
         lr,
-        ...mechanism1Metrics(model.layers, lr),
-        ...(epochEnd ? testMetrics() : {}),
-      };
-      // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
-      const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
-      if (bad) {
-        return {
-          status: 'failed',
-          reason: `diverged at step ${step} (${bad[0]} is ${bad[1]})`,
-          progress: progress(),
-        };
-      }
-      events.record(record);
+      );
+      if (reason) return { status: 'failed', reason, progress: progress() };
       window = { steps: 0, loss: 0, correct: 0, examples: 0 };
       events.progress(progress());
     }

@@ -29,6 +29,19 @@ export interface TrainingProgress {
   epochs: number;
 }
 
+/** One linear layer of the trained model, as the metrics see it (run.json `layers`). */
+export interface LayerInfo {
+  /** The name in metric keys (`weightNorm/<name>`, ...). */
+  name: string;
+  kind: string;
+  /** Followed by BN without affine: effective LR and angular-update theory apply (science.md section 3). */
+  scaleInvariant: boolean;
+  /** The regularizer is on (type not none, coefficient > 0) and `apply` selects this layer. */
+  decayed: boolean;
+  /** Kernel and bias scalars. */
+  parameters: number;
+}
+
 // ---- parent -> trainer ----
 
 export interface StartMessage {
@@ -55,6 +68,8 @@ export interface ReadyMessage {
   /** The step training starts from (0, or the checkpoint's step on resume). */
   startStep: number;
   totalSteps: number;
+  /** The model's linear layers in forward order (absent from trainers older than the field). */
+  layers?: LayerInfo[];
 }
 
 export interface MetricsMessage {

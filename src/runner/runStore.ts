@@ -22,8 +22,9 @@ import {
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { RunView } from '../../webview/protocol';
+import { resolveSpec } from '../spec';
 import type { ExperimentSpec, Trial } from '../spec/types';
-import type { BackendReport, MetricRecord, TrainingProgress } from './protocol';
+import type { BackendReport, LayerInfo, MetricRecord, TrainingProgress } from './protocol';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -41,6 +42,8 @@ export interface RunInfo {
   specFile?: string;
   backend?: BackendReport;
   parameterCount?: number;
+  /** The model's linear layers: which are scale-invariant and decayed (from the trainer's `ready`). */
+  layers?: LayerInfo[];
   /** Pid of the process that owns the run (CLI or extension host) and of its trainer. */
   ownerPid?: number;
   trainerPid?: number;
@@ -125,7 +128,9 @@ export function readRunInfo(runDir: string): RunInfo {
 }
 
 export function readRunSpec(runDir: string): ExperimentSpec {
-  return JSON.parse(readFileSync(runFiles(runDir).spec, 'utf8')) as ExperimentSpec;
+  // Defaults filled again (idempotent): a run written by an older version lacks fields added since
+  // (e.g. `metrics`), and resuming it must see their defaults.
+  return resolveSpec(JSON.parse(readFileSync(runFiles(runDir).spec, 'utf8')));
 }
 
 /** Appends one record as one whole line (a single write call). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { readCheckpointState } from '../engine/checkpointFormat';
 import { loadDataset } from '../engine/data/registry';
+import { layerFacts } from '../engine/metrics/monitor';
 import { stepsPerEpoch } from '../engine/schedule';
 import { createTrainingState, train } from '../engine/trainer';
 import type { DoneMessage, FromTrainer, StartMessage, ToTrainer } from './protocol';
@@ -35,6 +36,7 @@ async function run(start: StartMessage): Promise<DoneMessage> {
     parameterCount: state.model.parameterCount(),
     startStep: start.resume ? (readCheckpointState(checkpointDir)?.step ?? 0) : 0,
     totalSteps: perEpoch * spec.training.epochs,
+    layers: layerFacts(state.model.layers, spec.regularization),
   });
   const outcome = await train(
     spec,

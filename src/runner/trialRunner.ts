@@ -37,8 +37,12 @@ export interface TrialRunnerEvents {
   record: [record: MetricRecord];
   progress: [progress: TrainingProgress];
   checkpoint: [step: number];
-  /** A line the trainer printed (stdout or stderr). */
-  log: [line: string];
+  /** A line the trainer printed, and on which stream. */
+  log: [line: string, stream: 'stdout' | 'stderr'];
+  /** The trainer process was started (its pid; undefined if the fork failed). */
+  spawn: [pid: number | undefined];
+  /** The trainer process ended. */
+  exit: [code: number | null, signal: NodeJS.Signals | null];
 }
 
 export const defaultTrainerPath = (): string => join(__dirname, 'trainer.js');
@@ -103,6 +107,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     });
     this.child = child;
     this.update({ trainerPid: child.pid });
+    this.emit('spawn', child.pid);
     this.sendToTrainer({ type: 'start', spec, runDir: this.runDir, resume });
     if (this.stopping) this.sendToTrainer({ type: 'stop' });
 
@@ -110,7 +115,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
       writeSync(log, chunk);
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.trim() === '') continue;
-        this.emit('log', line);
+        this.emit('log', line, stream);
         if (stream === 'stderr') {
           this.stderrTail.push(line);
           if (this.stderrTail.length > (this.options.stderrLines ?? 20)) this.stderrTail.shift();
@@ -130,7 +135,11 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
         case 'ready':
           this.emit(
             'ready',
-            this.update({ backend: message.backend, parameterCount: message.parameterCount }),
+            this.update({
+              backend: message.backend,
+              parameterCount: message.parameterCount,
+              ...(message.layers ? { layers: message.layers } : {}),
+            }),
           );
           break;
         case 'metrics':
@@ -165,6 +174,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     });
     started.delete(this);
     clearTimeout(this.killTimer);
+    this.emit('exit', exit.code, exit.signal);
     // Let the output streams drain into trainer.log before closing it.
     await Promise.all(
       [child.stdout, child.stderr].map((s) =>

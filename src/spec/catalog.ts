@@ -17,5 +17,18 @@ export const ARCH_DEPTHS: Partial<Record<Arch, readonly number[]>> = {
 /** Datasets whose examples are feature vectors, which only an MLP can take. */
 export const VECTOR_DATASETS: readonly DatasetName[] = ['synthetic-vectors'];
 
+/** Number of classes of each dataset (the `exact` Jacobian norm costs one backward pass per class). */
+export const DATASET_CLASSES: Record<DatasetName, number> = {
+  'synthetic-images': 10,
+  'synthetic-vectors': 10,
+  cifar10: 10,
+  cifar100: 100,
+  mnist: 10,
+  'fashion-mnist': 10,
+};
+
+/** Above this many classes the exact Jacobian norm (one backward pass per class) earns a warning. */
+export const EXACT_JACOBIAN_MAX_CLASSES = 10;
+
 /** More trials than this is almost surely a mistake in a sweep, and would take forever to enumerate. */
 export const MAX_TRIALS = 10_000;

@@ -1,9 +1,9 @@
 // The resolved spec: every default filled in from the schema's `default`s (and the per-type defaults of
 // the optimizer/schedule variants), so the engine and the run store never guess.
-import { ARCH_DEPTHS } from './catalog';
+import { ARCH_DEPTHS, DATASET_CLASSES, EXACT_JACOBIAN_MAX_CLASSES } from './catalog';
 import { deepClone, isPlainObject } from './paths';
 import { experimentSchema, type SchemaNode, variantFor } from './schema';
-import type { Arch, ExperimentSpec } from './types';
+import type { Arch, DatasetName, ExperimentSpec } from './types';
 
 /**
  * Fills defaults into a (validated) spec value. Idempotent, so a resolved spec with sweep values set
@@ -13,6 +13,8 @@ import type { Arch, ExperimentSpec } from './types';
 export function resolveSpec(raw: unknown): ExperimentSpec {
   const spec = fillDefaults(raw, experimentSchema) as ExperimentSpec;
   if (isPlainObject(spec) && isPlainObject(spec.model)) resolveDepth(spec.model);
+  if (isPlainObject(spec) && isPlainObject(spec.metrics) && isPlainObject(spec.data))
+    resolveJacobian(spec.metrics, spec.data);
   return spec;
 }
 
@@ -43,4 +45,14 @@ function resolveDepth(model: Record<string, unknown>): void {
   } else if (model.depth === undefined && ARCH_DEPTHS[arch]) {
     model.depth = ARCH_DEPTHS[arch]?.[0];
   }
+}
+
+/**
+ * The Jacobian-norm estimator depends on the number of classes C, which a schema default cannot express:
+ * `exact` costs C backward passes, so it is the default up to 10 classes and `projection` above.
+ */
+function resolveJacobian(metrics: Record<string, unknown>, data: Record<string, unknown>): void {
+  if (metrics.jacobian !== undefined) return;
+  const classes = DATASET_CLASSES[data.dataset as DatasetName] ?? 0;
+  metrics.jacobian = classes > EXACT_JACOBIAN_MAX_CLASSES ? 'projection' : 'exact';
 }

@@ -8,6 +8,7 @@ import { expandSweep } from './sweep';
 import type { ExperimentSpec, SpecDiagnostic, Trial } from './types';
 import { allSpecProblems } from './validate';
 
+export { resolveSpec } from './defaults';
 export { formatDiagnostic } from './format';
 export { getAtPath, setAtPath } from './paths';
 export { experimentSchema, sweepablePaths } from './schema';

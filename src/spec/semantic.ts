@@ -3,6 +3,8 @@
 import {
   ARCH_DEPTHS,
   AVAILABLE_DATASETS,
+  DATASET_CLASSES,
+  EXACT_JACOBIAN_MAX_CLASSES,
   MAX_TRIALS,
   UNAVAILABLE_BACKENDS,
   UNAVAILABLE_DATASETS,
@@ -13,6 +15,7 @@ import { resolveSpec } from './defaults';
 import { describeValue, formatPath, isPlainObject } from './paths';
 import { error, type Problem, warning } from './problem';
 import { experimentSchema, variantFor } from './schema';
+import type { DatasetName } from './types';
 
 type Block = Record<string, unknown>;
 
@@ -36,6 +39,7 @@ export function semanticProblems(raw: unknown): Problem[] {
     ...regularizationProblems(...blocks('regularization'), blocks('model')[1]),
     ...scheduleProblems(blocks('schedule')[0], blocks('training')[1]),
     ...trainingProblems(raw, blocks('training')[1], blocks('data')[1]),
+    ...metricsProblems(...blocks('metrics'), blocks('data')[1]),
     ...sweepProblems(blocks('sweep')[0], blocks('optimizer')[0]),
   ];
 }
@@ -250,6 +254,43 @@ function trainingProblems(raw: Block, training: Block, data: Block): Problem[] {
       ),
     );
   }
+  return problems;
+}
+
+/** Measurement settings that cost more than they should, or that the run will not use as written. */
+function metricsProblems(metrics: Block, effective: Block, data: Block): Problem[] {
+  const problems: Problem[] = [];
+  const classes = typeof data.dataset === 'string' ? DATASET_CLASSES[data.dataset as DatasetName] : undefined;
+  // Written on purpose only: without it, resolveSpec picks "projection" above 10 classes.
+  if (metrics.jacobian === 'exact' && classes !== undefined && classes > EXACT_JACOBIAN_MAX_CLASSES) {
+    problems.push(
+      warning(
+        ['metrics', 'jacobian'],
+        `the exact Jacobian norm takes one backward pass per class (${classes} for "${data.dataset}"); set metrics.jacobian to "projection" for an unbiased estimate at metrics.jacobianProjections passes`,
+      ),
+    );
+  }
+  if (typeof metrics.jacobianProjections === 'number' && effective.jacobian !== 'projection') {
+    problems.push(
+      warning(
+        ['metrics', 'jacobianProjections'],
+        `jacobianProjections is ignored when metrics.jacobian is "${effective.jacobian}" (it sets the draws of "projection")`,
+      ),
+    );
+  }
+  const capped = (field: string, limit: unknown, limitName: string) => {
+    const v = metrics[field];
+    if (typeof v === 'number' && typeof limit === 'number' && limit >= 1 && v > limit) {
+      problems.push(
+        warning(
+          ['metrics', field],
+          `metrics.${field} (${v}) is larger than ${limitName} (${limit}); ${limit} examples will be used`,
+        ),
+      );
+    }
+  };
+  capped('jacobianBatch', data.testSize, 'data.testSize');
+  capped('trainEvalSize', data.trainSize, 'data.trainSize');
   return problems;
 }
 

@@ -94,6 +94,28 @@ export interface TrainingSpec {
   checkpointEveryEpochs: number;
 }
 
+/** How the input-output Jacobian norm is measured (science.md section 4). */
+export type JacobianMode = 'exact' | 'projection' | 'off';
+
+/**
+ * What the trainer measures besides loss and accuracy (science.md sections 3 and 4). Mechanism-1 metrics
+ * (weight norms, effective LR, angular update) come with every record; the extra-pass ones below run at
+ * epoch ends, and every `everySteps` steps when that is > 0.
+ */
+export interface MetricsSpec {
+  /** Extra-pass metrics every N steps besides epoch ends; 0 = epoch ends only. */
+  everySteps: number;
+  jacobian: JacobianMode;
+  /** Draws of v ~ N(0, I_C) for jacobian = projection. */
+  jacobianProjections: number;
+  /** The first N test examples: the fixed held-out batch of jacobianNorm and gnNorm. */
+  jacobianBatch: number;
+  /** theta^T G theta with the squared-error Gauss-Newton G = E[J_theta^T J_theta]. */
+  gaussNewton: boolean;
+  /** The first N training examples, evaluated in inference mode; 0 = off. */
+  trainEvalSize: number;
+}
+
 /** Dotted spec path -> list of values; the cartesian product is the set of trials. */
 export type SweepSpec = Record<string, unknown[]>;
 
@@ -106,6 +128,7 @@ export interface ExperimentSpec {
   regularization: RegularizationSpec;
   schedule: ScheduleSpec;
   training: TrainingSpec;
+  metrics: MetricsSpec;
   sweep: SweepSpec;
 }
 

@@ -3,29 +3,50 @@
 // rate eta/||theta||^2. Without weight decay ||theta|| grows and the effective LR decays; with weight
 // decay it levels off. Norms are of the layer's kernel: a bias before BN is cancelled by the mean
 // subtraction and takes no part in the scale invariance.
+//
+// Which formula, per optimizer (one key per formula, so a chart never mixes two quantities):
+//   sgd   `effectiveLr/<layer>`     = eta / ||theta||^2   the step of the direction is eta * g/||theta||^2
+//   adam  `effectiveLrAdam/<layer>` = eta / ||theta||     Adam's step does not scale with the gradient, so
+//                                                         the direction turns by ~eta/||theta|| per unit step
+//                                                         (science.md section 3: [derived; unverified])
+//   other optimizers (K-FAC, later) report their own quantities through Optimizer.metrics().
+// The measured, optimizer-independent counterpart is angularUpdate.ts.
 import type { LinearLayer } from '../models/model';
 import { tf } from '../tf';
+import { frobeniusNorm } from './reduce';
 
 /** ||W||_F of every linear layer's kernel, computed on the device and read in one transfer. */
 export function weightNorms(layers: readonly LinearLayer[]): number[] {
-  const packed = tf.tidy(() => tf.stack(layers.map((l) => tf.norm(l.kernel))));
+  const packed = tf.tidy(() => tf.stack(layers.map((l) => frobeniusNorm(l.kernel))));
   const values = Array.from(packed.dataSync());
   packed.dispose();
   return values;
 }
 
-/** eta / ||theta_l||^2 — the effective learning rate of a scale-invariant layer (science.md section 3). */
+/** eta / ||theta_l||^2 — the effective learning rate of a scale-invariant layer under SGD (science.md section 3). */
 export function effectiveLearningRate(lr: number, weightNorm: number): number {
   return lr / (weightNorm * weightNorm);
 }
 
-/** The flat metric keys of mechanism 1 for one logging event. */
-export function mechanism1Metrics(layers: readonly LinearLayer[], lr: number): Record<string, number> {
+/** eta / ||theta_l|| — the effective step of a scale-invariant layer under Adam (science.md section 3, first power). */
+export function effectiveLearningRateAdam(lr: number, weightNorm: number): number {
+  return lr / weightNorm;
+}
+
+/** The flat metric keys of mechanism 1 for one logging event; `optimizer` picks the effective-LR form. */
+export function mechanism1Metrics(
+  layers: readonly LinearLayer[],
+  lr: number,
+  optimizer: string = 'sgd',
+): Record<string, number> {
   const norms = weightNorms(layers);
   const out: Record<string, number> = {};
   layers.forEach((layer, i) => {
     out[`weightNorm/${layer.name}`] = norms[i];
-    if (layer.scaleInvariant) out[`effectiveLr/${layer.name}`] = effectiveLearningRate(lr, norms[i]);
+    if (!layer.scaleInvariant) return;
+    if (optimizer === 'sgd') out[`effectiveLr/${layer.name}`] = effectiveLearningRate(lr, norms[i]);
+    else if (optimizer === 'adam')
+      out[`effectiveLrAdam/${layer.name}`] = effectiveLearningRateAdam(lr, norms[i]);
   });
   return out;
 }

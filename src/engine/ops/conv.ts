@@ -134,6 +134,25 @@ export function filterGradientByForwardConv(
   });
 }
 
+/** Set while only input gradients are wanted (see inputGradientsOnly). */
+let skipFilterGradient = false;
+
+/**
+ * Runs `f` with the custom conv gradient returning zeros for the filter: for metrics that differentiate
+ * with respect to the input only (the Jacobian norm, science.md section 4). tf.customGrad computes every
+ * gradient it returns, and the filter gradient is the costlier half of the backward conv; kernel
+ * gradients of tfjs's own ops are computed only where needed anyway. Never use it around a training step.
+ */
+export function inputGradientsOnly<T>(f: () => T): T {
+  const previous = skipFilterGradient;
+  skipFilterGradient = true;
+  try {
+    return f();
+  } finally {
+    skipFilterGradient = previous;
+  }
+}
+
 /**
  * conv2d (no bias) whose gradients are computed by the forward-conv formulations above instead of the
  * backend's backprop kernels. Exported so tests can force it on any backend.
@@ -154,7 +173,9 @@ export function conv2dCustomGradient(
         const [sx, sw] = saved as tf.Tensor4D[];
         return [
           inputGradientByForwardConv(dy, sw, sx.shape, strides, padding),
-          filterGradientByForwardConv(sx, dy, sw.shape, strides, padding),
+          skipFilterGradient
+            ? tf.zerosLike(sw)
+            : filterGradientByForwardConv(sx, dy, sw.shape, strides, padding),
         ];
       },
     };

@@ -27,6 +27,12 @@ export interface Optimizer {
   /** Slot tensors (momentum, Adam moments) by stable name, for checkpoints. */
   getState(): Map<string, tf.Tensor>;
   setState(state: Map<string, tf.Tensor>, iterations: number): void;
+  /**
+   * Optional measurements of the optimizer's own state, merged into every metrics record (flat keys,
+   * finite numbers only), e.g. K-FAC's `effectiveDamping/<layer>` (science.md section 5). Called once per
+   * record, after the step; must not change the optimizer's state or leak tensors.
+   */
+  metrics?(): Record<string, number>;
   dispose(): void;
 }
 

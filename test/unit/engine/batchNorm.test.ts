@@ -272,7 +272,14 @@ describe('scale invariance of the layers followed by BN (science.md section 7, i
   });
 
   test('VGG11 width 1/16 with BN on 8x8 images: first and a middle conv invariant, fc not', () => {
-    const spec: ModelSpec = { arch: 'vgg', depth: 11, width: 1 / 16, batchNorm: true, batchNormMomentum: 0.99, hidden: [] };
+    const spec: ModelSpec = {
+      arch: 'vgg',
+      depth: 11,
+      width: 1 / 16,
+      batchNorm: true,
+      batchNormMomentum: 0.99,
+      hidden: [],
+    };
     const model = buildModel(spec, [8, 8, 3], 10, 6);
     const x = tf.randomNormal([6, 8, 8, 3], 0, 1, 'float32', 2);
     const pick = ['conv1_1', 'conv3_2', 'fc'].map((n) => model.layers.find((l) => l.name === n)!);

@@ -69,6 +69,93 @@ describe('training loop', () => {
     state.optimizer.dispose();
   });
 
+  test('every metric on, at every step: constant live tensors, the documented keys, finite values', async () => {
+    const s = spec({
+      data: { dataset: 'synthetic-vectors', trainSize: 128, testSize: 48 },
+      model: { arch: 'mlp', hidden: [16, 16], batchNorm: true },
+      optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
+      regularization: { type: 'weightDecay', coefficient: 0.01, apply: 'all' },
+      training: { epochs: 2, batchSize: 32, logEverySteps: 3 },
+      metrics: {
+        everySteps: 1,
+        jacobian: 'projection',
+        jacobianProjections: 2,
+        jacobianBatch: 32,
+        trainEvalSize: 64,
+      },
+    });
+    const data = await loadDataset(s.data);
+    const state = createTrainingState(s, data);
+    const { events, tensors, records } = recorder();
+    const out = await train(s, data, state, events, {
+      checkpointDir: join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint'),
+      resume: false,
+    });
+    assert.equal(out.status, 'completed');
+    assert.equal(new Set(tensors.slice(1)).size, 1, `live tensors after each step: ${tensors.join(', ')}`);
+    // everySteps 1: a record after every step (logEverySteps 3 notwithstanding), each with every metric.
+    assert.deepEqual(
+      records.map((r) => r.step),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    const keys = (r: MetricRecord) => Object.keys(r).sort();
+    const extra = ['jacobianNorm', 'gnNorm', 'trainEval/loss', 'trainEval/accuracy', 'generalizationGap'];
+    const perLayer = (prefix: string, layers: string[]) => layers.map((l) => `${prefix}/${l}`);
+    for (const r of records) {
+      for (const k of [
+        ...extra,
+        'test/loss',
+        'time/metrics',
+        'time/train',
+        ...perLayer('weightNorm', ['fc1', 'fc2', 'fc']),
+      ])
+        assert.ok(k in r, `${k} at step ${r.step}`);
+      // BN layers: effective LR and the equilibrium prediction; the classifier has neither.
+      for (const k of [
+        ...perLayer('effectiveLr', ['fc1', 'fc2']),
+        ...perLayer('theory/angularUpdate', ['fc1', 'fc2']),
+      ])
+        assert.ok(k in r, `${k} at step ${r.step}`);
+      assert.ok(!('effectiveLr/fc' in r) && !('theory/angularUpdate/fc' in r));
+      assert.equal(r['theory/angularUpdate/fc1'], Math.sqrt((2 * 0.1 * 0.01) / 1.9));
+      assert.ok(Math.abs(r.generalizationGap - (r['test/loss'] - r['trainEval/loss'])) < 1e-12);
+      assert.ok(Object.values(r).every(Number.isFinite), `finite at ${r.step}`);
+    }
+    // The angular update needs a step: every layer has one in every record but the initial one.
+    assert.ok(!keys(records[0]).some((k) => k.startsWith('angularUpdate/')));
+    for (const r of records.slice(1))
+      for (const k of perLayer('angularUpdate', ['fc1', 'fc2', 'fc'])) assert.ok(r[k] > 0, k);
+    state.model.dispose();
+    state.optimizer.dispose();
+  });
+
+  test('metrics off where asked: no Jacobian, no GN, no train evaluation; Adam reports effectiveLrAdam', async () => {
+    const s = spec({
+      data: { dataset: 'synthetic-vectors', trainSize: 64, testSize: 32 },
+      model: { arch: 'mlp', hidden: [8], batchNorm: true },
+      optimizer: { type: 'adam', lr: 0.01 },
+      regularization: { type: 'l2', coefficient: 0.01 },
+      training: { epochs: 1, batchSize: 32, logEverySteps: 1 },
+      metrics: { jacobian: 'off', gaussNewton: false, trainEvalSize: 0 },
+    });
+    const data = await loadDataset(s.data);
+    const state = createTrainingState(s, data);
+    const { events, records } = recorder();
+    await train(s, data, state, events, {
+      checkpointDir: join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint'),
+      resume: false,
+    });
+    const last = records.at(-1)!;
+    for (const k of ['jacobianNorm', 'gnNorm', 'trainEval/loss', 'generalizationGap', 'effectiveLr/fc1'])
+      assert.ok(!(k in last), k);
+    // Adam + L2 has no equilibrium prediction; the effective step is lr / ||w|| (first power).
+    assert.ok(!Object.keys(last).some((k) => k.startsWith('theory/')));
+    assert.ok(Math.abs(last['effectiveLrAdam/fc1'] - last.lr / last['weightNorm/fc1']) < 1e-15);
+    assert.ok('test/loss' in last && 'angularUpdate/fc1' in last);
+    state.model.dispose();
+    state.optimizer.dispose();
+  });
+
   test('a restored checkpoint continues exactly like the uninterrupted run', async () => {
     const s = spec({
       data: { dataset: 'synthetic-vectors', trainSize: 200, testSize: 64 },
@@ -77,6 +164,8 @@ describe('training loop', () => {
       regularization: { type: 'l2', coefficient: 0.001, apply: 'conv' },
       schedule: { type: 'step', factor: 0.5, everySteps: 5 },
       training: { epochs: 3, batchSize: 32, logEverySteps: 1 },
+      // Seeded projections every 4 steps: the resumed run must draw exactly the same ones.
+      metrics: { everySteps: 4, jacobian: 'projection', jacobianProjections: 2, jacobianBatch: 16 },
     });
     const data = await loadDataset(s.data);
     const dir = () => join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint');
@@ -105,7 +194,9 @@ describe('training loop', () => {
       'completed',
     );
 
-    const strip = ({ time: _t, ...r }: MetricRecord) => r;
+    // Wall-clock fields (time, time/train, time/metrics) differ between runs; everything else is exact.
+    const strip = (r: MetricRecord) =>
+      Object.fromEntries(Object.entries(r).filter(([k]) => !/^time\b/.test(k)));
     assert.deepEqual([...first.records, ...second.records].map(strip), whole.records.map(strip));
     // 7 steps per epoch (200 / 32, last batch kept), 3 epochs, a record per step plus the initial one.
     assert.equal(whole.records.length, 22);

@@ -14,6 +14,7 @@ import {
   parseJsonl,
   readMetrics,
   readRunInfo,
+  readRunSpec,
   runFiles,
   supersedeMetricsAfter,
   writeRunInfo,
@@ -155,5 +156,16 @@ describe('run store', () => {
     // A half-written newer state (a crash before latest.json moved) does not hide the complete one.
     writeFileSync(join(dir, 'state-30.bin'), 'partial');
     assert.equal(readCheckpointState(dir)?.step, 20);
+  });
+
+  test('the spec of a run written before the metrics block existed reads back with its defaults', () => {
+    const trials = sweepTrials().slice(0, 1);
+    const [dir] = createSweepRuns(tmp(), trials, trials.map(trialLabel), undefined).runDirs;
+    const { metrics: _dropped, ...old } = JSON.parse(readFileSync(runFiles(dir).spec, 'utf8'));
+    writeFileSync(runFiles(dir).spec, JSON.stringify(old));
+    const spec = readRunSpec(dir);
+    assert.equal(spec.metrics.jacobian, 'exact');
+    assert.equal(spec.metrics.everySteps, 0);
+    assert.deepEqual({ ...spec, metrics: undefined }, { ...old, metrics: undefined });
   });
 });

@@ -236,6 +236,18 @@ const WARN: Record<string, Expectation> = {
     column: 14,
     message: 'optimizer.lr is not set',
   },
+  'jacobian-projections-unused': {
+    path: 'metrics.jacobianProjections',
+    line: 6,
+    column: 60,
+    message: 'jacobianProjections is ignored when metrics.jacobian is "exact"',
+  },
+  'jacobian-batch-larger-than-test': {
+    path: 'metrics.jacobianBatch',
+    line: 6,
+    column: 33,
+    message: 'metrics.jacobianBatch (512) is larger than data.testSize (256); 256 examples will be used',
+  },
 };
 
 function show(diagnostics: SpecDiagnostic[]): string {

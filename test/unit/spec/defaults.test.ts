@@ -12,7 +12,14 @@ describe('defaults', () => {
       name: 'minimal',
       description: '',
       data: { dataset: 'synthetic-images', trainSize: 4096, testSize: 1024, augment: false },
-      model: { arch: 'vgg', depth: 11, width: 1, batchNorm: true, batchNormMomentum: 0.99, hidden: [256, 256] },
+      model: {
+        arch: 'vgg',
+        depth: 11,
+        width: 1,
+        batchNorm: true,
+        batchNormMomentum: 0.99,
+        hidden: [256, 256],
+      },
       optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false },
       regularization: { type: 'none', coefficient: 0.0005, apply: 'all' },
       schedule: { type: 'constant' },
@@ -24,6 +31,14 @@ describe('defaults', () => {
         backend: 'auto',
         logEverySteps: 10,
         checkpointEveryEpochs: 1,
+      },
+      metrics: {
+        everySteps: 0,
+        jacobian: 'exact',
+        jacobianProjections: 8,
+        jacobianBatch: 128,
+        gaussNewton: true,
+        trainEvalSize: 1024,
       },
       sweep: {},
     };
@@ -73,7 +88,14 @@ describe('defaults', () => {
 
   test('an mlp depth is its number of weight layers', () => {
     const { spec } = loadSpecFile(fixturePath('good', 'mlp-vectors'));
-    assert.deepEqual(spec?.model, { arch: 'mlp', hidden: [128, 64], batchNorm: false, batchNormMomentum: 0.99, width: 1, depth: 3 });
+    assert.deepEqual(spec?.model, {
+      arch: 'mlp',
+      hidden: [128, 64],
+      batchNorm: false,
+      batchNormMomentum: 0.99,
+      width: 1,
+      depth: 3,
+    });
     assert.deepEqual(spec?.optimizer, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true });
   });
 

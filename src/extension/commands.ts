@@ -1,0 +1,362 @@
+// The `wdlab.*` commands. Every command that acts on runs accepts what the Runs view passes (a tree
+// node, plus the multi-selection), a run id or run folder path, or a Uri, and falls back to a quick
+// pick when called from the palette with nothing.
+import { rm } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative } from 'node:path';
+import * as vscode from 'vscode';
+import { trialLabel } from '../spec';
+import type { ExperimentRunner, JobOutcome } from './experimentRunner';
+import type { ResultsHost } from './resultsHost';
+import type { CatalogRun, RunCatalog } from './runCatalog';
+import type { RunsNode } from './runsTree';
+import { isSpecDocument, type SpecDiagnostics } from './specDiagnostics';
+import { SPEC_TEMPLATES } from './templates';
+
+export interface CommandDeps {
+  catalog: RunCatalog;
+  runner: ExperimentRunner;
+  results: ResultsHost;
+  diagnostics: SpecDiagnostics;
+  log: vscode.LogOutputChannel;
+}
+
+type RunRef = RunsNode | string | vscode.Uri | CatalogRun;
+
+const isLive = (r: CatalogRun) => r.info.status === 'running' || r.info.status === 'queued';
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { catalog, runner, results, diagnostics, log } = deps;
+
+  /**
+   * The runs a command argument names: a run, every run of a sweep group or spec, or several. A run id
+   * or folder the catalog has not read yet (a run that just started) is read first. Rejects with a
+   * message when the argument names nothing: a command given an argument never falls back to a pick.
+   */
+  const runsOf = async (arg: unknown, selection?: unknown): Promise<CatalogRun[]> => {
+    const refs: unknown[] =
+      Array.isArray(selection) && selection.length > 0
+        ? selection
+        : Array.isArray(arg)
+          ? arg
+          : arg === undefined
+            ? []
+            : [arg];
+    await catalog.ready();
+    const out = new Map<string, CatalogRun>();
+    for (const ref of refs as RunRef[]) {
+      let found = resolveRef(ref);
+      const id =
+        typeof ref === 'string'
+          ? ref
+          : ref instanceof vscode.Uri
+            ? ref.fsPath
+            : ref && 'kind' in ref && ref.kind === 'run'
+              ? ref.id
+              : undefined;
+      if (found.length === 0 && id !== undefined) {
+        await catalog.refreshRun(isAbsolute(id) ? id : join(catalog.directory, id));
+        found = resolveRef(ref);
+      }
+      for (const r of found) out.set(r.id, r);
+    }
+    if (refs.length > 0 && out.size === 0) throw new Error(`no such run: ${describeRef(refs[0])}`);
+    return [...out.values()];
+  };
+  const resolveRef = (ref: RunRef): CatalogRun[] => {
+    if (typeof ref === 'string') return [catalog.resolve(ref)].filter((r): r is CatalogRun => !!r);
+    if (ref instanceof vscode.Uri) return [catalog.resolve(ref.fsPath)].filter((r): r is CatalogRun => !!r);
+    if (typeof ref !== 'object' || ref === null) return [];
+    if ('info' in ref) return [ref];
+    switch (ref.kind) {
+      case 'run':
+        return [catalog.get(ref.id)].filter((r): r is CatalogRun => !!r);
+      case 'group':
+        return catalog.list().filter((r) => r.info.group === ref.group);
+      case 'spec':
+        return catalog.list().filter((r) => r.info.name === ref.name);
+    }
+    return [];
+  };
+
+  const pickRuns = async (
+    placeHolder: string,
+    filter: (r: CatalogRun) => boolean = () => true,
+    many = false,
+  ): Promise<CatalogRun[]> => {
+    await catalog.ready();
+    const candidates = catalog.list().filter(filter).reverse();
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage('Weight Decay Lab: no runs to choose from.');
+      return [];
+    }
+    const items = candidates.map((r) => ({
+      label: r.info.trial.label || r.info.name,
+      description: `${r.info.status}${r.final['test/accuracy'] === undefined ? '' : ` · ${(r.final['test/accuracy'] * 100).toFixed(1)}%`}`,
+      detail: r.id,
+      run: r,
+    }));
+    if (many) {
+      const picked = await vscode.window.showQuickPick(items, {
+        placeHolder,
+        canPickMany: true,
+        matchOnDetail: true,
+      });
+      return picked?.map((p) => p.run) ?? [];
+    }
+    const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDetail: true });
+    return picked ? [picked.run] : [];
+  };
+
+  const requireTrust = (): boolean => {
+    if (vscode.workspace.isTrusted) return true;
+    void vscode.window
+      .showWarningMessage(
+        'Weight Decay Lab: running experiments starts training processes, which needs a trusted workspace.',
+        'Manage Workspace Trust',
+      )
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+    return false;
+  };
+
+  const specUri = async (arg: unknown): Promise<vscode.Uri | undefined> => {
+    if (arg instanceof vscode.Uri) return arg;
+    if (typeof arg === 'string') return vscode.Uri.file(arg);
+    const active = vscode.window.activeTextEditor?.document;
+    if (active && isSpecDocument(active)) return active.uri;
+    const files = await vscode.workspace.findFiles('**/*.wdlab.json', '**/node_modules/**', 200);
+    if (files.length === 0) {
+      const choice = await vscode.window.showInformationMessage(
+        'Weight Decay Lab: no *.wdlab.json spec in the workspace.',
+        'New Experiment',
+      );
+      if (choice) await vscode.commands.executeCommand('wdlab.newExperiment');
+      return undefined;
+    }
+    if (files.length === 1) return files[0];
+    const picked = await vscode.window.showQuickPick(
+      files.map((uri) => ({
+        label: basename(uri.fsPath),
+        description: vscode.workspace.asRelativePath(uri),
+        uri,
+      })),
+      { placeHolder: 'Which experiment spec?' },
+    );
+    return picked?.uri;
+  };
+
+  const revealFolder = async (uri: vscode.Uri): Promise<void> => {
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+    if (vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop) {
+      await vscode.commands.executeCommand('revealFileInOS', uri);
+    } else if (inWorkspace) {
+      await vscode.commands.executeCommand('revealInExplorer', uri);
+    } else {
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(uri, 'run.json'));
+    }
+  };
+
+  const titleFor = (runs: CatalogRun[]): string => {
+    const names = [...new Set(runs.map((r) => r.info.name))];
+    if (runs.length === 1)
+      return runs[0].info.trial.label
+        ? `${runs[0].info.name}: ${runs[0].info.trial.label}`
+        : runs[0].info.name;
+    return `${names.join(', ')} (${runs.length} runs)`;
+  };
+
+  const register = (id: string, handler: (...args: never[]) => unknown) =>
+    vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown);
+
+  return [
+    register('wdlab.newExperiment', async (templateId?: string) => {
+      const template =
+        SPEC_TEMPLATES.find((t) => t.id === templateId) ??
+        (
+          await vscode.window.showQuickPick(
+            SPEC_TEMPLATES.map((t) => ({ label: t.label, detail: t.detail, template: t })),
+            { placeHolder: 'Start a new experiment from a template' },
+          )
+        )?.template;
+      if (!template) return undefined;
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      if (!folder) {
+        const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: template.text });
+        await vscode.window.showTextDocument(doc);
+        return doc.uri;
+      }
+      let uri = vscode.Uri.joinPath(folder.uri, `${template.fileStem}.wdlab.json`);
+      for (let k = 2; await exists(uri); k++) {
+        uri = vscode.Uri.joinPath(folder.uri, `${template.fileStem}-${k}.wdlab.json`);
+      }
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(template.text, 'utf8'));
+      await vscode.window.showTextDocument(uri);
+      log.info(`new experiment ${uri.fsPath} from template ${template.id}`);
+      return uri;
+    }),
+
+    register('wdlab.runExperiment', async (arg?: vscode.Uri | string): Promise<JobOutcome | undefined> => {
+      if (!requireTrust()) return undefined;
+      const uri = await specUri(arg);
+      if (!uri) return undefined;
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const loaded = diagnostics.validate(doc);
+      const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+      if (!loaded.spec || errors.length > 0) {
+        void vscode.window
+          .showErrorMessage(
+            `Weight Decay Lab: ${basename(uri.fsPath)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`,
+            'Show Problems',
+          )
+          .then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
+        return undefined;
+      }
+      if (doc.isDirty) await doc.save();
+      const n = loaded.trials.length;
+      log.info(`run ${uri.fsPath}: ${n} trial${n === 1 ? '' : 's'} → ${catalog.directory}`);
+      return runner.start({
+        kind: 'sweep',
+        name: loaded.spec.name,
+        trials: loaded.trials,
+        labels: loaded.trials.map(trialLabel),
+        specFile: uri.fsPath,
+      });
+    }),
+
+    register('wdlab.validateSpec', async (arg?: vscode.Uri | string) => {
+      const uri = await specUri(arg);
+      if (!uri) return undefined;
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const result = diagnostics.validate(doc);
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+      const warnings = result.diagnostics.length - errors;
+      const name = basename(uri.fsPath);
+      if (errors > 0) {
+        void vscode.window
+          .showErrorMessage(`${name}: ${errors} error${errors === 1 ? '' : 's'}`, 'Show Problems')
+          .then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      } else {
+        const n = result.trials.length;
+        void vscode.window.showInformationMessage(
+          `${name}: valid — ${n} trial${n === 1 ? '' : 's'}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}`,
+        );
+      }
+      return { errors, warnings, trials: result.trials.length };
+    }),
+
+    register('wdlab.stopRun', async (arg?: unknown, selection?: unknown) => {
+      let ids = (await runsOf(arg, selection)).map((r) => r.id);
+      if (arg === undefined) {
+        const active = runner.activeRunIds();
+        ids =
+          active.length <= 1
+            ? active
+            : (await pickRuns('Stop which run?', (r) => active.includes(r.id))).map((r) => r.id);
+      }
+      const stopped = ids.filter((id) => runner.stopRun(id)).length;
+      if (stopped === 0) {
+        void vscode.window.showInformationMessage('Weight Decay Lab: nothing this window runs to stop.');
+      }
+      return stopped;
+    }),
+
+    register('wdlab.stopAll', () => runner.stopAll()),
+
+    register('wdlab.showResults', async (arg?: unknown, selection?: unknown) => {
+      let runs = await runsOf(arg, selection);
+      if (runs.length === 0) {
+        const current = runner.currentRunIds();
+        runs = current.length > 0 ? await runsOf(current) : await pickRuns('Show the results of which run?');
+      }
+      if (runs.length === 0) return undefined;
+      await results.showInView(
+        runs.map((r) => r.id),
+        titleFor(runs),
+      );
+      return runs.map((r) => r.id);
+    }),
+
+    register('wdlab.compareRuns', async (arg?: unknown, selection?: unknown) => {
+      let runs = await runsOf(arg, selection);
+      if (runs.length < 2) {
+        runs = await pickRuns('Compare which runs? (pick several)', () => true, true);
+      }
+      if (runs.length === 0) return undefined;
+      results.openPanel(
+        runs.map((r) => r.id),
+        `Compare: ${titleFor(runs)}`,
+      );
+      return runs.map((r) => r.id);
+    }),
+
+    register('wdlab.resumeRun', async (arg?: unknown): Promise<JobOutcome | undefined> => {
+      if (!requireTrust()) return undefined;
+      const resumable = (r: CatalogRun) => r.info.status === 'cancelled' || r.info.status === 'interrupted';
+      let [run] = await runsOf(arg);
+      if (!run) [run] = await pickRuns('Resume which run?', resumable);
+      if (!run) return undefined;
+      await catalog.refreshRun(run.dir);
+      run = catalog.get(run.id) ?? run;
+      if (!resumable(run) || runner.isOwnActive(run.id)) {
+        void vscode.window.showWarningMessage(
+          `Weight Decay Lab: ${run.id} is ${run.info.status}; only cancelled or interrupted runs can be resumed.`,
+        );
+        return undefined;
+      }
+      return runner.start({ kind: 'resume', runDir: run.dir });
+    }),
+
+    register('wdlab.openRunFolder', async (arg?: unknown) => {
+      const [run] = await runsOf(arg);
+      if (!run) return;
+      await revealFolder(vscode.Uri.file(run.dir));
+    }),
+
+    register('wdlab.deleteRun', async (arg?: unknown, selection?: unknown) => {
+      const runs = await runsOf(arg, selection);
+      if (runs.length === 0) return 0;
+      await Promise.all(runs.map((r) => catalog.refreshRun(r.dir)));
+      const live = runs.filter((r) => isLive(catalog.get(r.id) ?? r) || runner.isOwnActive(r.id));
+      if (live.length > 0) {
+        void vscode.window.showWarningMessage(
+          `Weight Decay Lab: ${live.map((r) => r.id).join(', ')} ${live.length === 1 ? 'is' : 'are'} still running; stop ${live.length === 1 ? 'it' : 'them'} first.`,
+        );
+        return 0;
+      }
+      const what = runs.length === 1 ? `run ${runs[0].id}` : `${runs.length} runs`;
+      const choice = await vscode.window.showWarningMessage(
+        `Delete ${what}?`,
+        {
+          modal: true,
+          detail: `Its folder (metrics, checkpoint, logs) is removed from ${relative(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', catalog.directory) || catalog.directory}. This cannot be undone.`,
+        },
+        'Delete',
+      );
+      if (choice !== 'Delete') return 0;
+      for (const r of runs) {
+        await rm(r.dir, { recursive: true, force: true });
+        log.info(`deleted ${r.dir}`);
+      }
+      await catalog.scan();
+      return runs.length;
+    }),
+
+    register('wdlab.showLogs', () => log.show(true)),
+
+    register('wdlab.refreshRuns', () => catalog.scan()),
+  ];
+}
+
+function describeRef(ref: unknown): string {
+  if (typeof ref === 'string') return ref;
+  if (ref instanceof vscode.Uri) return ref.fsPath;
+  return JSON.stringify(ref);
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}

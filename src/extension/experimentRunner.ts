@@ -1,0 +1,360 @@
+// Runs experiments from the editor: one job (a sweep, or a resume) at a time, each trial in its own
+// trainer process through the runner's SweepRun (the extension host never trains: architecture.md).
+// While a job runs it shows a cancellable progress notification (cancel = graceful stop at the next
+// step boundary with a checkpoint; the trainer is killed after the grace period), a status bar item,
+// and logs pids, backends, durations, exit codes and the trainer's output.
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import type { TrainingProgress } from '../runner/protocol';
+import { type SweepObserver, type SweepResult, SweepRun } from '../runner/sweep';
+import type { TrialResult, TrialRunner } from '../runner/trialRunner';
+import type { Trial } from '../spec';
+import type { RunCatalog } from './runCatalog';
+
+export interface SweepRequest {
+  kind: 'sweep';
+  name: string;
+  trials: Trial[];
+  labels: string[];
+  specFile?: string;
+}
+
+export interface ResumeRequest {
+  kind: 'resume';
+  runDir: string;
+}
+
+export type JobRequest = SweepRequest | ResumeRequest;
+
+/** How a job ended: plain data (command results cross the API as values). */
+export interface JobOutcome {
+  runDirs: string[];
+  runIds: string[];
+  statuses: string[];
+  cancelled: boolean;
+}
+
+interface Job {
+  id: number;
+  request: JobRequest;
+  title: string;
+  sweep: SweepRun;
+  cancelled: boolean;
+  started: boolean;
+  trial?: { runner: TrialRunner; index: number; count: number; label: string; runId: string };
+  progress?: TrainingProgress;
+  backend?: string;
+  runIds: string[];
+}
+
+const STATUS_THROTTLE_MS = 250;
+
+export class ExperimentRunner implements vscode.Disposable {
+  private readonly jobs: Job[] = [];
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly statusItem: vscode.StatusBarItem;
+  private statusTimer?: NodeJS.Timeout;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** A job started, progressed or ended. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly catalog: RunCatalog,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly stopGraceMs: () => number,
+  ) {
+    this.statusItem = vscode.window.createStatusBarItem('wdlab.status', vscode.StatusBarAlignment.Left, 10);
+    this.statusItem.name = 'Weight Decay Lab';
+    this.statusItem.command = 'wdlab.showResults';
+  }
+
+  get running(): boolean {
+    return this.jobs.length > 0;
+  }
+
+  /** Ids of the runs that jobs of this window train now (the current trial of each started job). */
+  activeRunIds(): string[] {
+    return this.jobs.flatMap((j) => (j.trial ? [j.trial.runId] : []));
+  }
+
+  /** The run the status bar talks about: the current trial of the running job. */
+  currentRunIds(): string[] {
+    return this.jobs.find((j) => j.started)?.runIds ?? [];
+  }
+
+  isOwnActive(runId: string): boolean {
+    return this.jobs.some((j) => j.runIds.includes(runId));
+  }
+
+  /** Queues a job; resolves when it has ended (completed, failed or stopped). */
+  start(request: JobRequest): Promise<JobOutcome> {
+    const title =
+      request.kind === 'sweep'
+        ? `${request.name}: ${request.trials.length} trial${request.trials.length === 1 ? '' : 's'}`
+        : `resume ${basename(request.runDir)}`;
+    const job: Job = {
+      id: this.nextId++,
+      request,
+      title,
+      cancelled: false,
+      started: false,
+      runIds: [],
+      sweep: new SweepRun(
+        { stopGraceMs: this.stopGraceMs() },
+        this.observer(() => job),
+      ),
+    };
+    this.jobs.push(job);
+    this.update();
+    const done = this.queue.then(() => this.execute(job));
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Stops the job that trains `runId` (its current trial gracefully, its queued trials cancelled). */
+  stopRun(runId: string): boolean {
+    const job = this.jobs.find((j) => j.runIds.includes(runId) || j.trial?.runId === runId);
+    if (!job) return false;
+    this.stopJob(job);
+    return true;
+  }
+
+  stopAll(): number {
+    for (const job of this.jobs) this.stopJob(job);
+    return this.jobs.length;
+  }
+
+  private stopJob(job: Job): void {
+    if (job.cancelled) return;
+    job.cancelled = true;
+    this.log.info(`stop requested: ${job.title}`);
+    job.sweep.stop();
+    this.update();
+  }
+
+  private execute(job: Job): Promise<JobOutcome> {
+    if (job.cancelled) {
+      this.log.info(`not started (stopped while queued): ${job.title}`);
+      this.remove(job);
+      return Promise.resolve({ runDirs: [], runIds: [], statuses: [], cancelled: true });
+    }
+    job.started = true;
+    this.update();
+    return Promise.resolve(
+      vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Weight Decay Lab: ${job.title}`,
+          cancellable: true,
+        },
+        async (progress, token) => {
+          token.onCancellationRequested(() => this.stopJob(job));
+          const report = setInterval(() => progress.report({ message: this.describe(job) }), 500);
+          const t0 = Date.now();
+          try {
+            const outcome = await this.runJob(job);
+            this.log.info(
+              `${job.title}: ${outcome.statuses.join(', ') || 'nothing ran'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+            );
+            return outcome;
+          } catch (e) {
+            this.log.error(`${job.title}: ${(e as Error).stack ?? e}`);
+            void vscode.window.showErrorMessage(`Weight Decay Lab: ${job.title}: ${(e as Error).message}`);
+            throw e;
+          } finally {
+            clearInterval(report);
+            this.remove(job);
+          }
+        },
+      ),
+    );
+  }
+
+  private async runJob(job: Job): Promise<JobOutcome> {
+    const request = job.request;
+    if (request.kind === 'resume') {
+      job.runIds = [basename(request.runDir)];
+      this.catalog.ownRuns.add(job.runIds[0]);
+      const result = await job.sweep.resume(request.runDir);
+      await this.catalog.refreshRun(request.runDir);
+      return {
+        runDirs: [request.runDir],
+        runIds: job.runIds,
+        statuses: [result.status],
+        cancelled: job.cancelled,
+      };
+    }
+    const result: SweepResult = await job.sweep.run(
+      this.catalog.directory,
+      request.trials,
+      request.labels,
+      request.specFile,
+    );
+    await Promise.all(result.runDirs.map((d) => this.catalog.refreshRun(d)));
+    return {
+      runDirs: result.runDirs,
+      runIds: result.runDirs.map((d) => basename(d)),
+      statuses: result.runDirs.map((d) => this.catalog.resolve(d)?.info.status ?? 'unknown'),
+      cancelled: result.cancelled,
+    };
+  }
+
+  private observer(job: () => Job): SweepObserver {
+    return {
+      trialStarted: (runner, position) => {
+        const j = job();
+        const runId = basename(runner.runDir);
+        if (!j.runIds.includes(runId)) {
+          // A sweep's run folders all exist once its first trial starts: own them all.
+          const group = runId.replace(/-t\d+$/, '');
+          j.runIds =
+            j.request.kind === 'sweep' && position.count > 1
+              ? Array.from({ length: position.count }, (_, i) => `${group}-t${i + 1}`)
+              : [runId];
+          for (const id of j.runIds) this.catalog.ownRuns.add(id);
+        }
+        j.trial = { runner, runId, ...position };
+        j.progress = undefined;
+        j.backend = undefined;
+        const t0 = Date.now();
+        const tag = `[${runId}]`;
+        this.log.info(`${tag} trial ${position.index + 1}/${position.count} ${position.label}`.trim());
+        void this.catalog.refreshRun(runner.runDir);
+        runner.on('spawn', (pid) => this.log.info(`${tag} trainer pid ${pid ?? '(fork failed)'}`));
+        runner.on('ready', (info) => {
+          const b = info.backend;
+          j.backend = b?.name;
+          const skipped = b?.skipped.length
+            ? ` (skipped ${b.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`
+            : '';
+          this.log.info(
+            `${tag} backend ${b?.name} (${b?.tfjsBackend}) on ${b?.device}${skipped}; ${info.parameterCount} parameters`,
+          );
+          void this.catalog.refreshRun(runner.runDir);
+        });
+        runner.on('progress', (p) => {
+          j.progress = p;
+          this.scheduleStatus();
+        });
+        runner.on('record', () => this.catalog.touch(runner.runDir, { metrics: true }));
+        runner.on('checkpoint', (step) => this.log.debug(`${tag} checkpoint at step ${step}`));
+        runner.on('log', (line, stream) =>
+          stream === 'stderr' ? this.log.warn(`${tag} ${line}`) : this.log.info(`${tag} ${line}`),
+        );
+        runner.on('exit', (code, signal) =>
+          this.log.info(
+            `${tag} trainer exited with ${signal ? `signal ${signal}` : `code ${code}`} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+          ),
+        );
+        this.update();
+      },
+      trialEnded: (runDir, result: TrialResult) => {
+        const j = job();
+        const tag = `[${basename(runDir)}]`;
+        const acc = result.final['test/accuracy'];
+        const line = `${tag} ${result.status}${result.reason ? `: ${result.reason}` : ''}${acc === undefined ? '' : `; test accuracy ${(acc * 100).toFixed(2)}%`}`;
+        if (result.status === 'failed') this.log.error(line);
+        else this.log.info(line);
+        j.trial = undefined;
+        void this.catalog.refreshRun(runDir);
+        this.catalog.touch(runDir, { metrics: true });
+        this.update();
+      },
+    };
+  }
+
+  private remove(job: Job): void {
+    const i = this.jobs.indexOf(job);
+    if (i >= 0) this.jobs.splice(i, 1);
+    for (const id of job.runIds) this.catalog.ownRuns.delete(id);
+    this.update();
+  }
+
+  private describe(job: Job): string {
+    if (job.cancelled) return 'stopping…';
+    const t = job.trial;
+    if (!t) return job.started ? 'starting…' : 'queued';
+    const p = job.progress;
+    const trials = t.count > 1 ? `${t.index + 1}/${t.count} trials` : '1 trial';
+    const epoch = p ? ` · epoch ${Math.min(p.epochs, Math.floor(p.epoch) + 1)}/${p.epochs}` : ' · starting';
+    return `${trials}${epoch}`;
+  }
+
+  private scheduleStatus(): void {
+    this.statusTimer ??= setTimeout(() => {
+      this.statusTimer = undefined;
+      this.renderStatus();
+      this.changed.fire();
+    }, STATUS_THROTTLE_MS);
+  }
+
+  private update(): void {
+    void vscode.commands.executeCommand('setContext', 'wdlab.running', this.running);
+    this.renderStatus();
+    this.changed.fire();
+  }
+
+  private renderStatus(): void {
+    const job = this.jobs.find((j) => j.started) ?? this.jobs[0];
+    if (!job) {
+      this.statusItem.hide();
+      return;
+    }
+    const queued = this.jobs.length - 1;
+    this.statusItem.text = `$(sync~spin) ${this.describe(job)}${queued > 0 ? ` (+${queued} queued)` : ''}`;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: ['wdlab.showResults', 'wdlab.stopAll', 'wdlab.showLogs'] };
+    md.appendMarkdown(`**Weight Decay Lab** — ${escapeMarkdown(job.title)}\n\n`);
+    const t = job.trial;
+    if (t) {
+      md.appendMarkdown(
+        `Trial ${t.index + 1} of ${t.count}${t.label ? `: \`${escapeMarkdown(t.label)}\`` : ''}\n\n`,
+      );
+      md.appendMarkdown(`Run \`${t.runId}\`${job.backend ? ` on ${escapeMarkdown(job.backend)}` : ''}\n\n`);
+    }
+    const p = job.progress;
+    if (p) md.appendMarkdown(`Step ${p.step}/${p.totalSteps} · epoch ${p.epoch.toFixed(2)}/${p.epochs}\n\n`);
+    if (queued > 0) md.appendMarkdown(`${queued} more job${queued === 1 ? '' : 's'} queued\n\n`);
+    md.appendMarkdown(
+      '[$(graph-line) Show Results](command:wdlab.showResults) · [$(debug-stop) Stop All](command:wdlab.stopAll) · [$(output) Logs](command:wdlab.showLogs)',
+    );
+    this.statusItem.tooltip = md;
+    this.statusItem.show();
+  }
+
+  /**
+   * Ends every trainer: a graceful stop, then a kill if it has not exited within `graceMs`. Called on
+   * deactivate, so that no child process outlives the extension host.
+   */
+  async shutdown(graceMs = 1500): Promise<void> {
+    if (this.jobs.length === 0) return;
+    const idle = new Promise<void>((resolve) => {
+      const sub = this.onDidChange(() => {
+        if (this.jobs.length === 0) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    for (const job of [...this.jobs]) {
+      job.cancelled = true;
+      job.sweep.stop();
+    }
+    const timeout = new Promise((r) => setTimeout(r, graceMs));
+    await Promise.race([idle, timeout]);
+    for (const job of [...this.jobs]) job.sweep.kill();
+  }
+
+  dispose(): void {
+    for (const job of [...this.jobs]) {
+      job.cancelled = true;
+      job.sweep.kill();
+    }
+    clearTimeout(this.statusTimer);
+    this.statusItem.dispose();
+    this.changed.dispose();
+  }
+}
+
+const escapeMarkdown = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');

@@ -1,0 +1,134 @@
+// Semantic diagnostics and a CodeLens for *.wdlab.json, from the shared validator (src/spec), so the
+// editor says exactly what `wdlab validate` says, at the same places.
+//
+// Overlap with VS Code's JSON language service: the manifest's jsonValidation gives completion, hover
+// and schema checks, and the JSON service reports schema violations as warnings ("Property momentun is
+// not allowed"). The shared validator reports those too, as errors, with better messages ("did you
+// mean", the JSON path) and the same severity that makes `wdlab run` refuse the spec, plus everything a
+// schema cannot express (sweep paths and values, cross-field rules). We report all validator
+// diagnostics under source "wdlab" and accept that a schema violation shows twice (a "json" warning
+// and a "wdlab" error): filtering by the JSON service's ranges would race its asynchronous results and
+// drop the more helpful message.
+import * as vscode from 'vscode';
+import { loadSpecText, type SpecLoadResult } from '../spec';
+
+export const isSpecDocument = (doc: vscode.TextDocument): boolean => /\.wdlab\.json$/i.test(doc.uri.path);
+
+const DEBOUNCE_MS = 250;
+
+export class SpecDiagnostics implements vscode.Disposable, vscode.CodeLensProvider {
+  readonly collection = vscode.languages.createDiagnosticCollection('wdlab');
+  private readonly cache = new Map<string, { version: number; result: SpecLoadResult }>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor() {
+    this.subscriptions.push(
+      this.collection,
+      this.lensesChanged,
+      vscode.workspace.onDidOpenTextDocument((doc) => this.schedule(doc, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, DEBOUNCE_MS)),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        const key = doc.uri.toString();
+        clearTimeout(this.timers.get(key));
+        this.timers.delete(key);
+        this.cache.delete(key);
+        this.collection.delete(doc.uri);
+      }),
+      vscode.languages.registerCodeLensProvider({ pattern: '**/*.wdlab.json' }, this),
+    );
+    // Documents already open at activation: checked after activation returns (it must stay fast).
+    setTimeout(() => {
+      for (const doc of vscode.workspace.textDocuments) this.schedule(doc, 0);
+    }, 0);
+  }
+
+  /** The validator's result for the document's current text (cached per version). */
+  analyze(doc: vscode.TextDocument): SpecLoadResult {
+    const key = doc.uri.toString();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === doc.version) return hit.result;
+    const result = loadSpecText(doc.getText());
+    this.cache.set(key, { version: doc.version, result });
+    return result;
+  }
+
+  /** Validates now and publishes the diagnostics. */
+  validate(doc: vscode.TextDocument): SpecLoadResult {
+    const result = this.analyze(doc);
+    this.collection.set(
+      doc.uri,
+      result.diagnostics.map((d) => toDiagnostic(doc, d)),
+    );
+    this.lensesChanged.fire();
+    return result;
+  }
+
+  private schedule(doc: vscode.TextDocument, delayMs: number): void {
+    if (!isSpecDocument(doc)) return;
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        if (!doc.isClosed) this.validate(doc);
+      }, delayMs),
+    );
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const result = this.analyze(doc);
+    const top = new vscode.Range(0, 0, 0, 0);
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+    const lenses: vscode.CodeLens[] = [];
+    if (errors > 0) {
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: `⚠ ${errors} problem${errors === 1 ? '' : 's'}`,
+          tooltip: 'The spec has errors; it cannot run until they are fixed',
+          command: 'workbench.actions.view.problems',
+        }),
+      );
+    } else {
+      const n = result.trials.length;
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: `▶ Run (${n} trial${n === 1 ? '' : 's'})`,
+          tooltip: vscode.workspace.isTrusted
+            ? `Train every trial of the sweep (${n}), one after another`
+            : 'Running needs a trusted workspace',
+          command: 'wdlab.runExperiment',
+          arguments: [doc.uri],
+        }),
+      );
+    }
+    lenses.push(
+      new vscode.CodeLens(top, {
+        title: 'Validate',
+        tooltip: 'Check the spec with the same validator as `wdlab validate`',
+        command: 'wdlab.validateSpec',
+        arguments: [doc.uri],
+      }),
+    );
+    return lenses;
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
+
+function toDiagnostic(doc: vscode.TextDocument, d: SpecLoadResult['diagnostics'][number]): vscode.Diagnostic {
+  const range = new vscode.Range(doc.positionAt(d.offset), doc.positionAt(d.offset + d.length));
+  // The CLI's text (formatDiagnostic) without the location, which the editor shows itself.
+  const message = d.path === '' ? d.message : `${d.message} [${d.path}]`;
+  const severity =
+    d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
+  const diagnostic = new vscode.Diagnostic(range, message, severity);
+  diagnostic.source = 'wdlab';
+  return diagnostic;
+}
