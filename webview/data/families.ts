@@ -51,7 +51,7 @@ const ACCURACY_LOSS = [
   'trainEval/accuracy',
   'test/accuracy',
 ];
-const MECHANISM1 = ['weightNorm', 'effectiveLr', 'angularUpdate'];
+const MECHANISM1 = ['weightNorm', 'effectiveLr', 'effectiveLrAdam', 'angularUpdate'];
 const MECHANISM2 = ['jacobianNorm', 'gnNorm', 'kfacGnNorm', 'generalizationGap'];
 const MECHANISM3 = ['effectiveDamping', 'curvatureScale'];
 
@@ -82,18 +82,24 @@ const HELP: Record<string, string> = {
     '‖W‖_F of the layer. Without weight decay it grows under BN, with weight decay it levels off (paper §3).',
   effectiveLr:
     'Effective learning rate η/‖W‖² of the direction W/‖W‖ of a scale-invariant (BN) layer under SGD (paper §3).',
+  effectiveLrAdam:
+    "Adam runs: η/‖W‖ — Adam's step does not scale with the gradient, so the angular step goes like η/‖W‖ (first power; derived, paper §3).",
   angularUpdate:
-    'Angle per step arccos(⟨Wₜ, Wₜ₊₁⟩ / ‖Wₜ‖‖Wₜ₊₁‖); dashed: equilibrium theory √(2ηλ/(1+μ)) for SGD with momentum μ.',
+    'Measured angle between the kernel before and after one step (any optimizer). Dotted: the equilibrium theory √(2ηλ/(1+μ)) for SGD with momentum μ, √(2ηλ(1−β₁)/(1+β₁)) for AdamW.',
   jacobianNorm:
     'Input-output Jacobian norm E‖∂f(x)/∂x‖²_F on held-out inputs; K-FAC-G weight decay penalises it (paper §4).',
-  gnNorm: 'Gauss-Newton norm ‖θ‖²_G = θᵀGθ, G = E[JᵀHJ]; for deep linear nets (L+1)²‖J‖²_F (paper §4).',
+  gnNorm:
+    'Gauss-Newton norm θᵀGθ = E‖J_θ θ‖² with squared-error GN (H = I, the K-FAC-G convention); for deep linear nets (L+1)²‖J_x‖²_F (paper §4).',
   kfacGnNorm:
     'K-FAC Gauss-Newton norm Σₗ tr(Sₗ Wₗ Aₗ Wₗᵀ), the regulariser weight decay implies under K-FAC-G.',
   generalizationGap: 'Test loss − train loss (paper Fig. 5: it tracks the Jacobian norm).',
   effectiveDamping:
-    'Effective damping λ_d‖W‖² of a BN layer under K-FAC: large norms make K-FAC first-order (paper §5).',
+    "ρ = λ_d / mean eigenvalue of the layer's K-FAC curvature (T·trA/d_A·trS/d_S); ρ ≫ 1 means K-FAC acts first-order (paper §5).",
   curvatureScale:
-    'ρ = λ_d / mean curvature eigenvalue (T·trA/d_A·trS/d_S); ρ ≫ 1 means the first-order regime (paper §5).',
+    "Mean eigenvalue of the layer's K-FAC curvature block, T·(trA/d_A)·(trS/d_S): the Fisher shrinks as predictions get confident, the GN does not (paper §5).",
+  'time/train': 'Wall-clock seconds spent training since the previous record.',
+  'time/metrics':
+    'Wall-clock seconds spent on extra-pass metrics (Jacobian, GN norm, evaluations) since the previous record.',
 };
 
 export function helpFor(key: string): string {
