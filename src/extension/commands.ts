@@ -10,7 +10,7 @@ import type { ResultsHost } from './resultsHost';
 import type { CatalogRun, RunCatalog } from './runCatalog';
 import type { RunsNode } from './runsTree';
 import { isSpecDocument, type SpecDiagnostics } from './specDiagnostics';
-import { SPEC_TEMPLATES } from './templates';
+import { SPEC_TEMPLATES, templateStem, templateText } from './templates';
 
 export interface CommandDeps {
   catalog: RunCatalog;
@@ -18,6 +18,8 @@ export interface CommandDeps {
   results: ResultsHost;
   diagnostics: SpecDiagnostics;
   log: vscode.LogOutputChannel;
+  /** The extension's examples/ folder: the templates of New Experiment. */
+  examplesDir: string;
 }
 
 type RunRef = RunsNode | string | vscode.Uri | CatalogRun;
@@ -25,7 +27,7 @@ type RunRef = RunsNode | string | vscode.Uri | CatalogRun;
 const isLive = (r: CatalogRun) => r.info.status === 'running' || r.info.status === 'queued';
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { catalog, runner, results, diagnostics, log } = deps;
+  const { catalog, runner, results, diagnostics, log, examplesDir } = deps;
 
   /**
    * The runs a command argument names: a run, every run of a sweep group or spec, or several. A run id
@@ -178,17 +180,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           )
         )?.template;
       if (!template) return undefined;
+      const text = templateText(examplesDir, template);
+      const stem = templateStem(template);
       const folder = vscode.workspace.workspaceFolders?.[0];
       if (!folder) {
-        const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: template.text });
+        const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: text });
         await vscode.window.showTextDocument(doc);
         return doc.uri;
       }
-      let uri = vscode.Uri.joinPath(folder.uri, `${template.fileStem}.wdlab.json`);
+      let uri = vscode.Uri.joinPath(folder.uri, `${stem}.wdlab.json`);
       for (let k = 2; await exists(uri); k++) {
-        uri = vscode.Uri.joinPath(folder.uri, `${template.fileStem}-${k}.wdlab.json`);
+        uri = vscode.Uri.joinPath(folder.uri, `${stem}-${k}.wdlab.json`);
       }
-      await vscode.workspace.fs.writeFile(uri, Buffer.from(template.text, 'utf8'));
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
       await vscode.window.showTextDocument(uri);
       log.info(`new experiment ${uri.fsPath} from template ${template.id}`);
       return uri;

@@ -55,7 +55,14 @@ export function activate(context: vscode.ExtensionContext): WdlabApi {
     runsView,
     resultsHost,
     catalog.onDidChange(updateBadge),
-    ...registerCommands({ catalog, runner, results: resultsHost, diagnostics, log }),
+    ...registerCommands({
+      catalog,
+      runner,
+      results: resultsHost,
+      diagnostics,
+      log,
+      examplesDir: vscode.Uri.joinPath(context.extensionUri, 'examples').fsPath,
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('wdlab.runsDirectory')) {
         catalog.setDirectory(runsDirectory(context));
