@@ -1,0 +1,386 @@
+// A real-browser walk along the user's path, in code-server's VS Code with the extension installed by
+// symlink and a fresh temporary workspace:
+//   1. write a spec with completion: `{` + Ctrl+Space in an empty my.wdlab.json must suggest the
+//      schema's properties; one is accepted, then the content is replaced by a tiny valid sweep and saved;
+//   2. run it from the command palette (Weight Decay Lab: Run Experiment) and wait for both trials to
+//      complete (run.json on disk, then the Runs view rows);
+//   3. Weight Decay Lab: Show Results: inside the results webview (iframe.webview > #active-frame) a
+//      chart canvas must have drawn pixels and the legend must list both runs;
+//   4. a chart's CSV button: the host's save dialog (in code-server the simple file dialog, a quick input
+//      holding a path) gets a path in the workspace; the file must appear with the CSV header.
+// Screenshots: test/.tmp/ui-flow/. Exit code 0 on success.
+//
+// Usage: node test/harness/ui-flow.mjs   (after setup.sh and `node scripts/build.mjs`)
+// Environment: UI_FLOW_TIMEOUT_S (default 240).
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  artifactsDir,
+  assertInstalled,
+  launchBrowser,
+  repoRoot,
+  startCodeServer,
+  writeUserSettings,
+} from './workbench.mjs';
+
+assertInstalled();
+const timeoutMs = Number(process.env.UI_FLOW_TIMEOUT_S || 240) * 1000;
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+const runDir = mkdtempSync(join(tmpdir(), 'wdlab-ui-flow-'));
+const userDataDir = join(runDir, 'user-data');
+const extensionsDir = join(runDir, 'extensions');
+const workspace = join(runDir, 'workspace');
+const specFile = join(workspace, 'my.wdlab.json');
+const runsDir = join(workspace, '.wdlab', 'runs');
+const csvFile = join(workspace, 'exported-loss.csv');
+const shots = join(artifactsDir, 'ui-flow');
+mkdirSync(extensionsDir, { recursive: true });
+mkdirSync(workspace, { recursive: true });
+mkdirSync(shots, { recursive: true });
+// An empty spec: the file the user is about to write (its name activates the extension and the schema).
+writeFileSync(specFile, '');
+symlinkSync(repoRoot, join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
+// No auto-closing or auto-indenting: what is typed lands verbatim.
+writeUserSettings(userDataDir, {
+  'editor.autoClosingBrackets': 'never',
+  'editor.autoClosingQuotes': 'never',
+  'editor.autoSurround': 'never',
+  'editor.autoIndent': 'none',
+  'editor.formatOnType': false,
+  'editor.minimap.enabled': false,
+  'files.autoSave': 'off',
+  'files.simpleDialog.enable': true,
+});
+
+const SPEC = {
+  name: 'ui-flow',
+  data: { dataset: 'synthetic-vectors', trainSize: 256, testSize: 128 },
+  model: { arch: 'mlp', hidden: [16] },
+  optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
+  regularization: { type: 'weightDecay', coefficient: 0.05 },
+  training: { epochs: 3, batchSize: 32, backend: 'wasm', logEverySteps: 2 },
+  sweep: { 'regularization.type': ['none', 'weightDecay'] },
+};
+
+const started = Date.now();
+const timings = {};
+const step = (msg) => console.log(`[ui-flow] ${((Date.now() - started) / 1000).toFixed(1)} s  ${msg}`);
+const mark = (name) => {
+  timings[name] = Number(((Date.now() - started) / 1000).toFixed(1));
+};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let server;
+let context;
+let ok = false;
+let cleaning;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    step(`${signal}: stopping`);
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  step(`timed out after ${timeoutMs / 1000} s`);
+  failureScreenshot().finally(() => cleanUp().finally(() => process.exit(124)));
+}, timeoutMs);
+
+/** Run folders whose run.json says completed. */
+function completedRuns() {
+  if (!existsSync(runsDir)) return [];
+  const out = [];
+  for (const d of readdirSync(runsDir)) {
+    try {
+      const info = JSON.parse(readFileSync(join(runsDir, d, 'run.json'), 'utf8'));
+      if (info.status === 'completed') out.push(d);
+      else if (info.status === 'failed') throw new Error(`run ${d} failed: ${info.error ?? '?'}`);
+    } catch (e) {
+      if (String(e.message).startsWith('run ')) throw e;
+      // not written yet
+    }
+  }
+  return out;
+}
+
+try {
+  server = await startCodeServer({ runDir, userDataDir, extensionsDir });
+  step(`code-server on ${server.origin}`);
+  context = await launchBrowser(join(runDir, 'chromium-profile'), { width: 1600, height: 1000 });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  await page.goto(server.url({ folder: workspace }));
+  await page.locator('.monaco-workbench').waitFor();
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'my.wdlab.json' }).waitFor();
+  mark('workbench');
+  step('workbench loaded');
+
+  const palette = page.locator('.quick-input-widget input');
+  /** F1, a command's title, Enter on the row that has it. */
+  const runCommand = async (title, { shot } = {}) => {
+    await page.keyboard.press('F1');
+    await palette.waitFor();
+    await palette.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor();
+    if (shot) await page.screenshot({ path: shot });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  };
+
+  // --- 1. write the spec with completion -----------------------------------------------------------
+  await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 } });
+  await page.keyboard.press('Control+P');
+  await palette.waitFor();
+  await palette.fill('my.wdlab.json');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'my.wdlab.json' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: 'my.wdlab.json' }).waitFor();
+  await page.locator('.statusbar-item', { hasText: 'JSON with Comments' }).waitFor();
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-lines').click();
+  await page.keyboard.type('{');
+  await page.keyboard.press('Enter');
+  // The JSON language service needs a moment to load the schema the manifest contributes.
+  const suggest = page.locator('.editor-widget.suggest-widget');
+  const schemaRow = suggest.locator('.monaco-list-row', { hasText: 'regularization' });
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Control+Space');
+    try {
+      await schemaRow.first().waitFor({ timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt >= 5) throw new Error(`no suggestion from the schema: ${e.message}`);
+      await page.keyboard.press('Escape');
+      await sleep(1000);
+    }
+  }
+  const labels = await suggest.locator('.monaco-list-row .label-name').allTextContents();
+  for (const want of ['data', 'model', 'optimizer', 'regularization', 'training', 'sweep']) {
+    if (!labels.some((l) => l.replace(/"/g, '') === want)) {
+      throw new Error(`suggestions lack "${want}": ${labels.join(', ')}`);
+    }
+  }
+  step(`suggest widget lists the schema's properties: ${labels.join(', ')}`);
+  await sleep(400);
+  await page.screenshot({
+    path: join(shots, '1-spec-completion.png'),
+    clip: { x: 0, y: 0, width: 1000, height: 420 },
+  });
+  // Narrow the list as a user would ("reg"), then accept the one left on top.
+  await page.keyboard.type('reg');
+  const top = suggest.locator('.monaco-list-row .label-name');
+  for (let i = 0; ; i++) {
+    const left = (await top.allTextContents()).map((l) => l.replace(/"/g, ''));
+    if (left.length > 0 && left[0] === 'regularization') break;
+    if (i > 20) throw new Error(`typing "reg" left: ${left.join(', ')}`);
+    await sleep(100);
+  }
+  await page.keyboard.press('Enter');
+  await editor.locator('.view-lines', { hasText: '"regularization"' }).waitFor();
+  await page.screenshot({ path: join(shots, '2-spec-accepted.png') });
+  step('accepted a schema suggestion: "regularization" is in the editor');
+  mark('completion');
+
+  // Replace the content with a tiny valid sweep (inserted as one piece of text, as a paste would) and save.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(JSON.stringify(SPEC, null, 2));
+  await page.keyboard.press('Control+S');
+  for (let i = 0; ; i++) {
+    try {
+      if (JSON.stringify(JSON.parse(readFileSync(specFile, 'utf8'))) === JSON.stringify(SPEC)) break;
+    } catch {
+      // not saved yet
+    }
+    if (i > 50) throw new Error(`my.wdlab.json on disk is not the spec:\n${readFileSync(specFile, 'utf8')}`);
+    await sleep(200);
+  }
+  await page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached' });
+  await sleep(1500); // schema validation
+  const squiggles = await page
+    .locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error')
+    .count();
+  if (squiggles !== 0) throw new Error(`my.wdlab.json shows ${squiggles} problem(s)`);
+  await page.screenshot({ path: join(shots, '3-spec-saved.png') });
+  step('spec saved, no problems');
+  mark('specSaved');
+
+  // --- 2. run from the palette ---------------------------------------------------------------------
+  await runCommand('Weight Decay Lab: Run Experiment', { shot: join(shots, '4-palette-run.png') });
+  step('Run Experiment invoked');
+  const runStarted = Date.now();
+  for (;;) {
+    const done = completedRuns();
+    if (done.length >= 2) {
+      step(
+        `both trials completed on disk in ${((Date.now() - runStarted) / 1000).toFixed(1)} s: ${done.join(', ')}`,
+      );
+      break;
+    }
+    if (Date.now() - runStarted > 150_000)
+      throw new Error(`runs not completed after 150 s (${done.length}/2)`);
+    await sleep(500);
+  }
+  mark('runCompleted');
+  // The Runs view (the activity bar container) shows the sweep's rows as completed.
+  await runCommand('Weight Decay Lab: Focus on Runs View');
+  const runsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
+  const groupRow = runsView.locator('.monaco-list-row', { hasText: 'ui-flow' }).first();
+  await groupRow.waitFor();
+  if ((await groupRow.getAttribute('aria-expanded')) === 'false') await groupRow.click();
+  // The sweep's row says "2 trials · 2 completed"; its trials say "completed · …".
+  await runsView.locator('.monaco-list-row', { hasText: '2 completed' }).first().waitFor();
+  const rowTexts = await runsView.locator('.monaco-list-row').allInnerTexts();
+  step(`Runs view: ${rowTexts.map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ')}`);
+
+  // --- 3. results ------------------------------------------------------------------------------------
+  // The sweep row's inline "Show Results" action (the palette command would ask which single run).
+  const sweepRow = runsView.locator('.monaco-list-row', { hasText: '2 completed' }).first();
+  await sweepRow.hover();
+  await sweepRow.locator('.action-label[aria-label^="Show Results"]').click();
+  const frame = page.frameLocator('iframe.webview').last().frameLocator('#active-frame');
+  await frame.locator('#wdlab-app[data-view="charts"]').waitFor({ timeout: 60_000 });
+  step('results webview shows charts');
+  // A roomier panel for the charts; the Runs view stays in the side bar.
+  await sleep(500);
+  await runCommand('View: Toggle Maximized Panel');
+  const card = frame.locator('.wd-card[data-drawn="true"]').first();
+  await card.waitFor();
+  // Pixels: a drawn chart has axes, ticks and lines: many non-transparent pixels in several colours.
+  let pixels;
+  for (let i = 0; ; i++) {
+    pixels = await card.locator('canvas').evaluate((canvas) => {
+      const { width, height } = canvas;
+      const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      let painted = 0;
+      const colours = new Set();
+      for (let p = 0; p < data.length; p += 4) {
+        if (data[p + 3] === 0) continue;
+        painted++;
+        colours.add((data[p] >> 4) * 256 + (data[p + 1] >> 4) * 16 + (data[p + 2] >> 4));
+      }
+      return { width, height, painted, colours: colours.size };
+    });
+    if (pixels.painted > 2000 && pixels.colours >= 4) break;
+    if (i > 40) throw new Error(`chart canvas looks empty: ${JSON.stringify(pixels)}`);
+    await sleep(250);
+  }
+  const chartTitle = (await card.getAttribute('aria-label')) ?? '?';
+  step(
+    `"${chartTitle}" canvas ${pixels.width}x${pixels.height}: ${pixels.painted} painted pixels, ${pixels.colours} colours`,
+  );
+  // Each run's line: the colour of its legend swatch is on the canvas.
+  const perRun = await card.locator('canvas').evaluate((canvas) => {
+    const probe = document.createElement('canvas').getContext('2d');
+    const rgb = (css) => {
+      probe.fillStyle = '#000';
+      probe.fillStyle = css;
+      const hex = probe.fillStyle; // normalised to #rrggbb
+      return [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+    };
+    const swatches = [...document.querySelectorAll('.wd-legend .wd-swatch')].map((svg) => {
+      const line = svg.querySelector('line, path, rect');
+      return line ? getComputedStyle(line).stroke || line.getAttribute('stroke') : '';
+    });
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    return swatches.map((css) => {
+      const [r, g, b] = rgb(css);
+      let n = 0;
+      for (let p = 0; p < data.length; p += 4) {
+        if (
+          data[p + 3] > 128 &&
+          Math.abs(data[p] - r) + Math.abs(data[p + 1] - g) + Math.abs(data[p + 2] - b) < 60
+        )
+          n++;
+      }
+      return { css, pixels: n };
+    });
+  });
+  step(`pixels of each run's colour: ${JSON.stringify(perRun)}`);
+  if (perRun.length < 2 || perRun.some((c) => c.pixels < 20)) {
+    throw new Error(`a run's line is missing from the chart: ${JSON.stringify(perRun)}`);
+  }
+  const legendText = ((await frame.locator('.wd-legend').textContent()) ?? '').replace(/\s+/g, ' ');
+  for (const want of ['none', 'weightDecay']) {
+    if (!legendText.toLowerCase().includes(want.toLowerCase())) {
+      throw new Error(`legend lacks the ${want} run: ${legendText}`);
+    }
+  }
+  step(`legend: ${legendText}`);
+  const cards = await frame.locator('.wd-card').count();
+  step(`${cards} chart cards`);
+  await sleep(800); // let the idle-time charts finish for the screenshot
+  await page.screenshot({ path: join(shots, '5-runs-and-results.png') });
+  mark('resultsShown');
+
+  // --- 4. export CSV through the save dialog ---------------------------------------------------------
+  await card.locator('button', { hasText: /^CSV$/ }).click();
+  await palette.waitFor();
+  // The simple file dialog fills in the suggested path (the workspace and the chart's name) a moment
+  // after it opens; once it has, a path of our own, then Enter.
+  for (let i = 0; !/workspace\/.+\.csv$/.test(await palette.inputValue()); i++) {
+    if (i > 50) throw new Error(`the save dialog shows no suggested path: ${await palette.inputValue()}`);
+    await sleep(100);
+  }
+  step(`save dialog suggests ${await palette.inputValue()}`);
+  for (let i = 0; (await palette.inputValue()) !== csvFile; i++) {
+    if (i > 10) throw new Error(`the save dialog keeps ${await palette.inputValue()}`);
+    await palette.fill(csvFile);
+    await sleep(300);
+  }
+  await page.screenshot({ path: join(shots, '6-save-dialog.png') });
+  await page.keyboard.press('Enter');
+  // A second quick input would ask to overwrite; the file is new, so none is expected.
+  for (let i = 0; !existsSync(csvFile); i++) {
+    if (i > 50) throw new Error(`${csvFile} was not written`);
+    await sleep(200);
+  }
+  await sleep(200);
+  const csv = readFileSync(csvFile, 'utf8');
+  const [header, ...rows] = csv.trimEnd().split(/\r?\n/);
+  if (header !== 'run,label,metric,step,value') throw new Error(`unexpected CSV header: ${header}`);
+  if (rows.length < 2) throw new Error(`CSV has ${rows.length} row(s)`);
+  await frame.locator('.wd-toast', { hasText: 'exported-loss.csv' }).waitFor();
+  step(`exported ${csvFile}: header "${header}", ${rows.length} rows; the webview's toast names it`);
+  mark('csvExported');
+  ok = true;
+} catch (err) {
+  step(`FAILED: ${err?.stack ?? err}`);
+  await failureScreenshot();
+  if (server) {
+    const log = readFileSync(server.logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+    console.log(`[ui-flow] code-server log (last 30 lines):\n${log}`);
+  }
+}
+clearTimeout(watchdog);
+await cleanUp();
+step(`timings (s since start): ${JSON.stringify(timings)}`);
+step(ok ? `screenshots in ${shots}; ok` : 'failed');
+process.exit(ok ? 0 : 1);
+
+async function failureScreenshot() {
+  const page = context?.pages()[0];
+  if (!page) return;
+  const file = join(shots, 'failure.png');
+  await page.screenshot({ path: file }).catch(() => {});
+  step(`failure screenshot ${file}`);
+}
+
+function cleanUp() {
+  // Idempotent: the watchdog, a signal and the normal path may all ask, and each must wait for the end.
+  cleaning ??= (async () => {
+    await context?.close().catch(() => {});
+    await server?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
