@@ -55,7 +55,12 @@ export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): 
       return { name, variable: layer[part], decay: decayed.has(name) };
     }),
   );
-  const optimizer = createOptimizer(spec.optimizer, { params, regularization: spec.regularization });
+  const optimizer = createOptimizer(spec.optimizer, {
+    params,
+    regularization: spec.regularization,
+    layers: model.layers,
+    seed: spec.training.seed,
+  });
   return { model, params, optimizer };
 }
 
@@ -83,6 +88,9 @@ export function trainStep(
   const gradsByParam = new Map<string, tf.Tensor>();
   for (const [variableName, g] of Object.entries(grads)) gradsByParam.set(byVariable.get(variableName)!, g);
   const stats = tf.tidy(() => tf.stack([value, correctCount(logits!, labels)]));
+  // K-FAC: curvature on this batch at the pre-update weights (science.md section 6), before the BN update
+  // consumes the step's batch statistics.
+  optimizer.updateCurvature?.(model, x);
   model.updateBatchNormStats(x);
   optimizer.step(gradsByParam, lr);
   const [loss, correct] = stats.dataSync();
@@ -188,6 +196,20 @@ export async function train(
     // The initial state: chance-level test metrics, the weight norms and mechanism-2 norms at initialisation.
     const reason = emit({}, lrAt(0));
     if (reason) return { status: 'failed', reason, progress: progress() };
+  }
+
+  const opt = spec.optimizer;
+  const initBatches = opt.type === 'kfac-f' || opt.type === 'kfac-g' ? opt.initStatsBatches : 0;
+  if (step === 0 && initBatches > 0 && optimizer.initializeCurvature) {
+    // K-FAC's "roger init" (science.md section 6): factors averaged over the first batches of epoch 0.
+    const order = epochPermutation(n, training.seed, 0);
+    const xs: tf.Tensor[] = [];
+    for (let b = 0; b < Math.min(initBatches, perEpoch); b++) {
+      const idx = order.subarray(b * training.batchSize, Math.min((b + 1) * training.batchSize, n));
+      xs.push(tf.tensor(gatherBatch(data.train, idx, inputShape).x, [idx.length, ...inputShape]));
+    }
+    optimizer.initializeCurvature(model, xs);
+    tf.dispose(xs);
   }
 
   let window = { steps: 0, loss: 0, correct: 0, examples: 0 };

@@ -1,11 +1,10 @@
 // What this version can run. The schema lists every value a spec may name (so specs written for later
 // versions keep their IntelliSense); this table says which of them are not implemented yet, and the
 // architecture facts a flat JSON Schema cannot express without a cascade of if/then errors.
-import type { Arch, BackendName, DatasetName, OptimizerType } from './types';
+import type { Arch, BackendName, DatasetName } from './types';
 
 export const UNAVAILABLE_DATASETS: readonly DatasetName[] = ['cifar10', 'cifar100', 'mnist', 'fashion-mnist'];
 export const AVAILABLE_DATASETS: readonly DatasetName[] = ['synthetic-images', 'synthetic-vectors'];
-export const UNAVAILABLE_OPTIMIZERS: readonly OptimizerType[] = ['kfac-f', 'kfac-g'];
 export const UNAVAILABLE_BACKENDS: readonly BackendName[] = ['webgpu'];
 
 /** Depths with a defined layer layout; the first is the default. */
@@ -26,6 +25,21 @@ export const DATASET_CLASSES: Record<DatasetName, number> = {
   mnist: 10,
   'fashion-mnist': 10,
 };
+
+/** Input features of each dataset's examples (images: height x width x channels), what an MLP's first layer takes. */
+export const DATASET_FEATURES: Record<DatasetName, number> = {
+  'synthetic-images': 32 * 32 * 3,
+  'synthetic-vectors': 64,
+  cifar10: 32 * 32 * 3,
+  cifar100: 32 * 32 * 3,
+  mnist: 28 * 28,
+  'fashion-mnist': 28 * 28,
+};
+
+/**
+ * Above this factor size K-FAC's float64 CPU eigendecomposition (about 4 s at 1000, cubic) earns a warning.
+ */
+export const KFAC_LARGE_FACTOR = 1024;
 
 /** Above this many classes the exact Jacobian norm (one backward pass per class) earns a warning. */
 export const EXACT_JACOBIAN_MAX_CLASSES = 10;

@@ -4,11 +4,12 @@ import {
   ARCH_DEPTHS,
   AVAILABLE_DATASETS,
   DATASET_CLASSES,
+  DATASET_FEATURES,
   EXACT_JACOBIAN_MAX_CLASSES,
+  KFAC_LARGE_FACTOR,
   MAX_TRIALS,
   UNAVAILABLE_BACKENDS,
   UNAVAILABLE_DATASETS,
-  UNAVAILABLE_OPTIMIZERS,
   VECTOR_DATASETS,
 } from './catalog';
 import { resolveSpec } from './defaults';
@@ -35,7 +36,7 @@ export function semanticProblems(raw: unknown): Problem[] {
     ...dataProblems(blocks('data')[0]),
     ...modelProblems(blocks('model')[0], blocks('data')[1]),
     ...variantFieldProblems(raw),
-    ...optimizerProblems(...blocks('optimizer')),
+    ...optimizerProblems(...blocks('optimizer'), blocks('model')[1], blocks('data')[1]),
     ...regularizationProblems(...blocks('regularization'), blocks('model')[1]),
     ...scheduleProblems(blocks('schedule')[0], blocks('training')[1]),
     ...trainingProblems(raw, blocks('training')[1], blocks('data')[1]),
@@ -141,20 +142,47 @@ function variantFieldProblems(raw: Block): Problem[] {
   return problems;
 }
 
-function optimizerProblems(optimizer: Block, effective: Block): Problem[] {
+function optimizerProblems(optimizer: Block, effective: Block, model: Block, data: Block): Problem[] {
   const problems: Problem[] = [];
-  if (includes(UNAVAILABLE_OPTIMIZERS, optimizer.type)) {
-    problems.push(
-      error(
-        ['optimizer', 'type'],
-        `optimizer "${optimizer.type}" is not yet available in this version (K-FAC lands in a later release)`,
-      ),
-    );
-  }
   if (optimizer.type === 'sgd' && optimizer.nesterov === true && effective.momentum === 0) {
     problems.push(error(['optimizer', 'nesterov'], 'nesterov needs momentum > 0 (momentum is 0)'));
   }
+  if (optimizer.type === 'kfac-f' || optimizer.type === 'kfac-g') {
+    const d = largestKfacFactor(model, data);
+    if (d !== undefined && d > KFAC_LARGE_FACTOR) {
+      const seconds = Math.round(4 * (d / 1000) ** 3);
+      problems.push(
+        warning(
+          ['optimizer', 'type'],
+          `K-FAC will eigendecompose a ${d} x ${d} factor on the CPU (float64) every ${effective.inverseEvery} steps, about ${seconds} s each; use a narrower model or a larger inverseEvery`,
+        ),
+      );
+    }
+  }
   return problems;
+}
+
+/**
+ * The largest K-FAC factor dimension of a model (science.md section 6): d_A = fan-in + 1 (conv: 9 C_in + 1)
+ * or d_S = outputs, from the architecture's layer widths (undefined when the spec is too broken to tell).
+ */
+function largestKfacFactor(model: Block, data: Block): number | undefined {
+  const features = DATASET_FEATURES[data.dataset as DatasetName];
+  if (!features) return undefined;
+  const width = typeof model.width === 'number' ? model.width : 1;
+  const channels = (c: number) => Math.max(1, Math.round(c * width));
+  switch (model.arch) {
+    case 'mlp': {
+      const hidden = Array.isArray(model.hidden) ? model.hidden.filter((h) => typeof h === 'number') : [];
+      return Math.max(features + 1, ...hidden.map((h) => h + 1));
+    }
+    case 'vgg':
+      return 9 * channels(512) + 1;
+    case 'resnet':
+      return 9 * channels(64) + 1;
+    default:
+      return undefined;
+  }
 }
 
 function regularizationProblems(reg: Block, effective: Block, model: Block): Problem[] {

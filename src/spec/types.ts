@@ -56,7 +56,20 @@ export interface KfacSpec {
   type: 'kfac-f' | 'kfac-g';
   lr: number;
   momentum: number;
+  /** Tikhonov damping lambda_d (science.md section 6). */
   damping: number;
+  /** EMA weight of the old factor: cov <- statDecay * cov + (1 - statDecay) * new (0.95). */
+  statDecay: number;
+  /** Factor statistics every T_cov steps (10). */
+  statsEvery: number;
+  /** Eigendecompositions of the factors every T_inv steps (100). */
+  inverseEvery: number;
+  /** KL clip of the preconditioned step; absent = no clipping. */
+  klClip?: number;
+  /** factored = the official pi-adjusted Tikhonov; eigen = exact Tikhonov in the Kronecker eigenbasis. */
+  dampingScheme: 'factored' | 'eigen';
+  /** Factors initialised by averaging over this many training batches before the first step (0: first stats batch). */
+  initStatsBatches: number;
 }
 
 export type OptimizerSpec = SgdSpec | AdamSpec | KfacSpec;

@@ -21,7 +21,7 @@ const startsWith = (segments: Segment[], prefix: Segment[]) => prefix.every((s, 
 /**
  * Checks each sweep value by substituting it into the spec (without the sweep) and validating that
  * trial. Errors the trial has and the base spec does not are caused by the value, so they are reported
- * at the value: `sweep["optimizer.type"][1]` for "kfac-f". Warnings are not: a swept coefficient of 0 is
+ * at the value: `sweep["data.dataset"][1]` for "cifar10". Warnings are not: a swept coefficient of 0 is
  * a baseline on purpose. Values cross the other sweep keys, but each is checked against the base alone
  * (checking every combination could mean thousands of trials).
  */

@@ -53,7 +53,7 @@ const ACCURACY_LOSS = [
 ];
 const MECHANISM1 = ['weightNorm', 'effectiveLr', 'effectiveLrAdam', 'angularUpdate'];
 const MECHANISM2 = ['jacobianNorm', 'gnNorm', 'kfacGnNorm', 'generalizationGap'];
-const MECHANISM3 = ['effectiveDamping', 'curvatureScale'];
+const MECHANISM3 = ['effectiveDamping', 'curvatureScale', 'kfac'];
 
 /** `weightNorm/conv1` -> `weightNorm`; `jacobianNorm` -> `jacobianNorm`. */
 const stem = (key: string): string => key.split('/')[0];
@@ -97,6 +97,8 @@ const HELP: Record<string, string> = {
     "ρ = λ_d / mean eigenvalue of the layer's K-FAC curvature (T·trA/d_A·trS/d_S); ρ ≫ 1 means K-FAC acts first-order (paper §5).",
   curvatureScale:
     "Mean eigenvalue of the layer's K-FAC curvature block, T·(trA/d_A)·(trS/d_S): the Fisher shrinks as predictions get confident, the GN does not (paper §5).",
+  'kfac/klClip':
+    'K-FAC KL-clip coefficient ν = min(1, √(κ / (η² Σ g·C⁻¹g))) applied to the preconditioned step (paper code; no-BN configs).',
   'time/train': 'Wall-clock seconds spent training since the previous record.',
   'time/metrics':
     'Wall-clock seconds spent on extra-pass metrics (Jacobian, GN norm, evaluations) since the previous record.',
@@ -160,7 +162,8 @@ export function discoverCharts(keys: readonly string[]): FamilyCharts[] {
         title: id,
         overlays: [],
         help: helpFor(id),
-        logYByDefault: family === 'mechanism1',
+        // Norms, learning rates, damping and curvature span orders of magnitude (the paper plots them on log axes).
+        logYByDefault: family === 'mechanism1' || (family === 'mechanism3' && !id.startsWith('kfac/')),
       };
       byId.set(id, chart);
       charts.push(chart);

@@ -1,10 +1,12 @@
 // The optimizer factory: one entry point from the spec to an Optimizer (science.md section 2).
 import type { OptimizerSpec } from '../../spec/types';
 import { AdamOptimizer } from './adam';
+import { KfacOptimizer } from './kfac/kfac';
 import type { Optimizer, OptimizerContext } from './optimizer';
 import { SgdOptimizer } from './sgd';
 
 export { AdamOptimizer } from './adam';
+export { KfacOptimizer } from './kfac/kfac';
 export type { Optimizer, OptimizerContext, Param } from './optimizer';
 export type { ScopedLayer } from './regularization';
 export { decayCoefficient, decayedParamNames, layerIsDecayed, paramsOfLayers } from './regularization';
@@ -18,7 +20,6 @@ export function createOptimizer(spec: OptimizerSpec, ctx: OptimizerContext): Opt
       return new AdamOptimizer(spec, ctx);
     case 'kfac-f':
     case 'kfac-g':
-      // The spec validator already rejects these; this guards any other caller.
-      throw new Error(`optimizer "${spec.type}" is not yet available in this version`);
+      return new KfacOptimizer(spec, ctx);
   }
 }

@@ -1,4 +1,5 @@
 import type { RegularizationSpec } from '../../spec/types';
+import type { LinearLayer, Model } from '../models/model';
 import type { tf } from '../tf';
 
 /** A trainable parameter as the optimizer sees it. */
@@ -33,10 +34,22 @@ export interface Optimizer {
    * record, after the step; must not change the optimizer's state or leak tensors.
    */
   metrics?(): Record<string, number>;
+  /**
+   * Curvature-based optimizers (K-FAC) measure curvature on the step's batch: the trainer calls this before
+   * every `step`, with the pre-update weights; the optimizer decides what its schedule makes due (factor
+   * statistics every T_cov steps, inverses every T_inv; science.md section 6).
+   */
+  updateCurvature?(model: Model, x: tf.Tensor): void;
+  /** Factor initialisation from several training batches before the first step ("roger init"). */
+  initializeCurvature?(model: Model, batches: readonly tf.Tensor[]): void;
   dispose(): void;
 }
 
 export interface OptimizerContext {
   params: Param[];
   regularization: RegularizationSpec;
+  /** The model's linear layers, in forward order (K-FAC builds one curvature block per layer). */
+  layers?: readonly LinearLayer[];
+  /** Seed of the optimizer's own sampling (K-FAC's sampled targets); the trial seed. */
+  seed?: number;
 }

@@ -8,6 +8,11 @@
 //   mechanism-1-adam          AdamW matches its own prediction the same way; Adam + L2 ends elsewhere.
 //   mechanism-2-jacobian      jacobianNorm, gnNorm and generalizationGap present and finite; the final
 //                             Jacobian norm is lower with weight decay than without, for every seed.
+//   mechanism-2-kfac-g        the same under K-FAC-G (the paper's no-BN setting): the final Jacobian norm and
+//                             kfacGnNorm are lower with weight decay (below 0.8x / 0.9x), for every seed.
+//   mechanism-3-damping       K-FAC-F on a BN MLP (science.md section 5): effectiveDamping per layer present
+//                             and finite; the BN layers' effective damping (mean over the last quarter of
+//                             the records) is lower with weight decay, below 0.8x the run without, per seed.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -219,6 +224,70 @@ describe('example specs show their mechanism (scaled down, several seeds)', () =
       assert.ok(
         wd.jacobianNorm < 0.8 * none.jacobianNorm,
         `seed ${seed}: ${wd.jacobianNorm} vs ${none.jacobianNorm}`,
+      );
+    }
+  });
+
+  test('mechanism-3-damping: with WD the effective damping of the BN layers stays lower (K-FAC-F)', async () => {
+    const trials = exampleTrials(
+      'mechanism-3-damping',
+      // 12 epochs = 384 steps (of the example's 640).
+      { 'training.epochs': 12 },
+      { 'training.seed': SEEDS },
+    );
+    const outcomes: Outcome[] = [];
+    for (const trial of trials) outcomes.push(await run(trial));
+    for (const o of outcomes) {
+      assert.deepEqual(o.bnLayers, ['fc1', 'fc2']);
+      for (const r of o.records.slice(1))
+        for (const layer of ['fc1', 'fc2', 'fc'])
+          assert.ok(r[`effectiveDamping/${layer}`] > 0, `${label(o)} ${layer} at ${r.step}`);
+    }
+    for (const seed of SEEDS) {
+      const rho = (type: string, layer: string) =>
+        mean(
+          lastQuarter(
+            outcomes.find(
+              (o) => o.trial.spec.training.seed === seed && o.trial.spec.regularization.type === type,
+            )!.records,
+          ).map((r) => r[`effectiveDamping/${layer}`]),
+        );
+      for (const layer of ['fc1', 'fc2']) {
+        const [none, wd] = [rho('none', layer), rho('weightDecay', layer)];
+        console.log(
+          `# mechanism 3 seed ${seed} ${layer}: effective damping ${none.toFixed(4)} -> ${wd.toFixed(4)} (none -> weightDecay)`,
+        );
+        assert.ok(wd < 0.8 * none, `seed ${seed} ${layer}: ${wd} vs ${none}`);
+      }
+    }
+  });
+
+  test('mechanism-2-kfac-g: under K-FAC-G, WD lowers the Jacobian norm and the K-FAC GN norm', async () => {
+    const trials = exampleTrials(
+      'mechanism-2-kfac-g',
+      // 6 epochs = 192 steps (of the example's 640).
+      { 'training.epochs': 6 },
+      { 'training.seed': SEEDS },
+    );
+    const outcomes: Outcome[] = [];
+    for (const trial of trials) outcomes.push(await run(trial));
+    for (const seed of SEEDS) {
+      const final = (type: string) =>
+        outcomes
+          .find((o) => o.trial.spec.training.seed === seed && o.trial.spec.regularization.type === type)!
+          .records.filter((r) => 'jacobianNorm' in r)
+          .at(-1)!;
+      const [none, wd] = [final('none'), final('weightDecay')];
+      console.log(
+        `# mechanism 2 (K-FAC-G) seed ${seed}: jacobianNorm ${none.jacobianNorm.toFixed(1)} -> ${wd.jacobianNorm.toFixed(1)}, kfacGnNorm ${none.kfacGnNorm.toFixed(1)} -> ${wd.kfacGnNorm.toFixed(1)}, gap ${none.generalizationGap.toFixed(3)} -> ${wd.generalizationGap.toFixed(3)} (none -> weightDecay)`,
+      );
+      assert.ok(
+        wd.jacobianNorm < 0.8 * none.jacobianNorm,
+        `seed ${seed}: ${wd.jacobianNorm} vs ${none.jacobianNorm}`,
+      );
+      assert.ok(
+        wd.kfacGnNorm < 0.9 * none.kfacGnNorm,
+        `seed ${seed}: ${wd.kfacGnNorm} vs ${none.kfacGnNorm}`,
       );
     }
   });

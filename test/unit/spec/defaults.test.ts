@@ -74,7 +74,18 @@ describe('defaults', () => {
   test('per-type defaults of every optimizer and schedule', () => {
     const base = { name: 'x', data: { dataset: 'synthetic-images' }, model: { arch: 'resnet' } };
     const kfac = resolveSpec({ ...base, optimizer: { type: 'kfac-g' } });
-    assert.deepEqual(kfac.optimizer, { type: 'kfac-g', lr: 0.01, momentum: 0.9, damping: 0.001 });
+    // klClip has no default: absent means no clipping (science.md section 6).
+    assert.deepEqual(kfac.optimizer, {
+      type: 'kfac-g',
+      lr: 0.01,
+      momentum: 0.9,
+      damping: 0.001,
+      statDecay: 0.95,
+      statsEvery: 10,
+      inverseEvery: 100,
+      dampingScheme: 'factored',
+      initStatsBatches: 0,
+    });
     assert.equal(kfac.model.depth, 20);
     const multi = resolveSpec({
       ...base,

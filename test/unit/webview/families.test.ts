@@ -10,6 +10,8 @@ describe('metric families', () => {
     assert.equal(familyOf('weightNorm/conv1'), 'mechanism1');
     assert.equal(familyOf('effectiveLr/block2.conv'), 'mechanism1');
     assert.equal(familyOf('effectiveLrAdam/fc1'), 'mechanism1');
+    assert.equal(familyOf('effectiveDamping/fc1'), 'mechanism3');
+    assert.equal(familyOf('kfac/klClip'), 'mechanism3');
     assert.equal(familyOf('angularUpdate/fc'), 'mechanism1');
     assert.equal(familyOf('theory/angularUpdate/fc'), 'mechanism1');
     assert.equal(familyOf('jacobianNorm'), 'mechanism2');

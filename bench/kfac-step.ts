@@ -1,0 +1,145 @@
+// K-FAC step time against the SGD step on the same model and batch (issue 5, "Speed"). Per model and
+// backend: the SGD step; K-FAC's plain step (precondition + update), its statistics pass (every T_cov) and
+// its eigendecompositions (every T_inv), and the amortised step = plain + stats/T_cov + inverse/T_inv
+// (T_cov 10, T_inv 100, the official schedule). Prints one JSON line per configuration.
+// Usage: npx esbuild bench/kfac-step.ts --bundle --platform=node --main-fields=module,main \
+//          --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --outfile=out/bench/kfac-step.js
+//        node out/bench/kfac-step.js [cpu|wasm|tensorflow] (after `node scripts/build.mjs` for dist/wasm)
+import { join } from 'node:path';
+import { initBackend } from '../src/engine/backend';
+import { crossEntropy } from '../src/engine/evaluate';
+import { buildModel } from '../src/engine/models/build';
+import { createOptimizer, type KfacOptimizer } from '../src/engine/optimizers';
+import { tf } from '../src/engine/tf';
+import type { ModelSpec, OptimizerSpec } from '../src/spec/types';
+
+const backend = (process.argv[2] ?? 'wasm') as 'cpu' | 'wasm' | 'tensorflow';
+
+interface Case {
+  name: string;
+  model: ModelSpec;
+  input: number[];
+  batch: number;
+}
+
+const cases: Case[] = [
+  {
+    name: 'mlp 64-[128,128]-10 BN',
+    model: { arch: 'mlp', depth: 3, width: 1, batchNorm: true, batchNormMomentum: 0.99, hidden: [128, 128] },
+    input: [64],
+    batch: 128,
+  },
+  {
+    name: 'resnet20 width 0.25 BN (small CNN)',
+    model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true, batchNormMomentum: 0.99, hidden: [] },
+    input: [32, 32, 3],
+    batch: 64,
+  },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main() {
+  await initBackend(backend, { wasmDir: join(__dirname, '..', '..', 'dist', 'wasm') });
+  for (const c of cases) {
+    const model = buildModel(c.model, c.input, 10, 1);
+    const params = model.layers.flatMap((l) =>
+      (['kernel', 'bias'] as const).map((part) => ({
+        name: `${l.name}/${part}`,
+        variable: l[part],
+        decay: true,
+      })),
+    );
+    const x = tf.randomNormal([c.batch, ...c.input], 0, 1, 'float32', 2);
+    const y = tf.tensor1d(
+      Array.from({ length: c.batch }, (_, i) => i % 10),
+      'int32',
+    );
+    const grads = () => {
+      const byVar = new Map(params.map((p) => [p.variable.name, p.name]));
+      const { value, grads: g } = tf.variableGrads(
+        () => crossEntropy(model.forward(x, true), y, 10),
+        params.map((p) => p.variable),
+      );
+      value.dispose();
+      return new Map(Object.entries(g).map(([k, t]) => [byVar.get(k)!, t]));
+    };
+    const regularization = { type: 'weightDecay' as const, coefficient: 1e-3, apply: 'all' as const };
+    const time = (f: () => void, n: number) => {
+      f();
+      const ts: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        f();
+        ts.push(performance.now() - t0);
+      }
+      return median(ts);
+    };
+    const sgd = createOptimizer(
+      { type: 'sgd', lr: 0, momentum: 0.9, nesterov: false },
+      { params, regularization },
+    );
+    const sgdMs = time(() => {
+      const g = grads();
+      sgd.step(g, 0);
+      tf.dispose([...g.values()]);
+    }, 10);
+    const spec: OptimizerSpec = {
+      type: 'kfac-f',
+      lr: 0,
+      momentum: 0.9,
+      damping: 1e-3,
+      statDecay: 0.95,
+      statsEvery: 10,
+      inverseEvery: 100,
+      dampingScheme: 'factored',
+      initStatsBatches: 0,
+    };
+    const kfac = createOptimizer(spec, {
+      params,
+      regularization,
+      layers: model.layers,
+      seed: 1,
+    }) as KfacOptimizer;
+    kfac.updateCurvature(model, x); // t = 0: statistics + inverses
+    const plainMs = time(() => {
+      const g = grads();
+      kfac.step(g, 0);
+      tf.dispose([...g.values()]);
+    }, 10);
+    // The statistics pass alone (sampled backward + factor second moments).
+    const statsMs = time(() => kfac.initializeCurvature(model, [x]), 5);
+    // The eigendecompositions: a checkpoint restore rebuilds every inverse from its saved factors.
+    const invMs = time(() => {
+      const state = kfac.getState();
+      kfac.setState(state, 1);
+      tf.dispose([...state.values()]);
+    }, 3);
+    const amortised = plainMs + statsMs / 10 + invMs / 100;
+    console.log(
+      JSON.stringify({
+        backend: tf.getBackend(),
+        model: c.name,
+        batch: c.batch,
+        sgdStepMs: +sgdMs.toFixed(2),
+        kfacPlainStepMs: +plainMs.toFixed(2),
+        kfacStatsMs: +statsMs.toFixed(2),
+        kfacInverseMs: +invMs.toFixed(2),
+        kfacAmortisedMs: +amortised.toFixed(2),
+        ratio: +(amortised / sgdMs).toFixed(2),
+      }),
+    );
+    sgd.dispose();
+    kfac.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

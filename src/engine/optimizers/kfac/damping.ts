@@ -1,0 +1,55 @@
+// Damping of a K-FAC block in the Kronecker eigenbasis (science.md section 6). With A = Q_A diag(a) Q_A^T
+// and S = Q_S diag(s) Q_S^T, a block T * A (x) S acting on the gradient matrix G [d_A, d_S] (rows: inputs
+// with the homogeneous 1 last; columns: outputs) is inverted as
+//     C^-1 G = Q_A ((Q_A^T G Q_S) ./ D) Q_S^T
+// where D[i][j] is the damped eigenvalue of the Kronecker product:
+//   eigen    (KFAC-Pytorch, exact Tikhonov):   D = T * a_i s_j + lambda
+//   factored (official, pi-adjusted Tikhonov): D = T * (a_i + pi sqrt(lambda/T)) (s_j + sqrt(lambda/T) / pi),
+//            pi = sqrt((tr A / d_A) / (tr S / d_S)); conv layers use lambda/T (T = 1 for dense).
+// The factored form is (A + pi sqrt(l) I)^-1 (x) (S + sqrt(l)/pi I)^-1 / T with l = lambda / T.
+
+export type DampingScheme = 'factored' | 'eigen';
+
+export interface DampedSpectrum {
+  /** D, row-major [d_A, d_S]. */
+  denominators: Float64Array;
+  /** The factored scheme's pi (1 for eigen, or when a trace is 0). */
+  pi: number;
+}
+
+/** pi = sqrt((tr A / d_A) / (tr S / d_S)), from the factors' eigenvalues (their sum is the trace). */
+export function piAdjustment(eigA: ArrayLike<number>, eigS: ArrayLike<number>): number {
+  const mean = (v: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < v.length; i++) sum += v[i];
+    return sum / v.length;
+  };
+  const mA = mean(eigA);
+  const mS = mean(eigS);
+  // A zero factor (a layer whose statistics are all zero) would give pi = 0 or infinity: fall back to 1.
+  if (!(mA > 0) || !(mS > 0)) return 1;
+  return Math.sqrt(mA / mS);
+}
+
+export function dampedSpectrum(
+  eigA: ArrayLike<number>,
+  eigS: ArrayLike<number>,
+  damping: number,
+  locations: number,
+  scheme: DampingScheme,
+): DampedSpectrum {
+  const dA = eigA.length;
+  const dS = eigS.length;
+  const T = locations;
+  const denominators = new Float64Array(dA * dS);
+  if (scheme === 'eigen') {
+    for (let i = 0; i < dA; i++)
+      for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * eigA[i] * eigS[j] + damping;
+    return { denominators, pi: 1 };
+  }
+  const pi = piAdjustment(eigA, eigS);
+  const root = Math.sqrt(damping / T);
+  for (let i = 0; i < dA; i++)
+    for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * (eigA[i] + pi * root) * (eigS[j] + root / pi);
+  return { denominators, pi };
+}

@@ -1,0 +1,370 @@
+// K-FAC (K-FAC-F and K-FAC-G) as the official code runs it (science.md sections 2, 5 and 6).
+// Per linear layer l the curvature block is T_l * A_l (x) S_l (factors.ts, curvature.ts); the gradient of
+// kernel and bias together is the matrix G [d_A, d_S] (the bias is the row of the homogeneous coordinate).
+// One step with learning rate eta, regularization lambda (science.md section 2, K-FAC row):
+//   L2:            G <- G + lambda * theta          (BEFORE preconditioning: it passes through C^-1)
+//   precondition:  U = C^-1 G, damped as damping.ts says (factored or eigen)
+//   KL clip:       nu = min(1, sqrt(klClip / (eta^2 * sum_l <G_l, U_l>)))   (absent klClip: nu = 1)
+//   momentum:      v <- mu v + nu U
+//   weight decay:  theta <- theta - eta (v + lambda theta)   (decay NOT in the velocity)
+// Schedule (counted in optimizer iterations t, the step about to be taken): factor statistics when
+// t % statsEvery == 0 (cov <- decay cov + (1 - decay) new); eigendecompositions (inverse.ts) when
+// t % inverseEvery == 0, and whenever the factors were (re)initialised without a fresh inverse. The very first
+// statistics (no initStatsBatches) REPLACE the factors instead of averaging into zeros.
+import type { KfacSpec, RegularizationSpec } from '../../../spec/types';
+import type { LinearLayer, Model } from '../../models/model';
+import { tf } from '../../tf';
+import type { Optimizer, OptimizerContext, Param } from '../optimizer';
+import { decayCoefficient } from '../regularization';
+import { gradientOf, restoreAll, SlotSet } from '../slots';
+import { type CurvatureKind, sampleLayers } from './curvature';
+import { dampedSpectrum } from './damping';
+import { blockShape, emaUpdate, inputRows, outputRows, secondMoment } from './factors';
+import { symmetricEigen } from './inverse';
+
+interface Inverse {
+  qA: tf.Tensor2D;
+  qS: tf.Tensor2D;
+  /** Damped Kronecker eigenvalues D [d_A, d_S] (damping.ts). */
+  denominators: tf.Tensor2D;
+}
+
+interface Block {
+  layer: LinearLayer;
+  kernel: Param;
+  bias: Param;
+  dA: number;
+  dS: number;
+  /** Spatial locations T (1 for dense; conv: learned from the first batch the block sees). */
+  locations: number;
+  A: tf.Variable;
+  S: tf.Variable;
+  inverse?: Inverse;
+  /** The factors the current inverse was computed from: checkpointed, so a resumed run is exact. */
+  inverted?: { A: tf.Tensor2D; S: tf.Tensor2D };
+}
+
+export class KfacOptimizer implements Optimizer {
+  readonly type: 'kfac-f' | 'kfac-g';
+  private t = 0;
+  private readonly blocks: Block[];
+  private readonly regularization: RegularizationSpec;
+  private readonly velocity: SlotSet | null;
+  private readonly kind: CurvatureKind;
+  private readonly seed: number;
+  /** Whether the factors hold statistics (from a stats step, initializeCurvature or a checkpoint). */
+  private initialised = false;
+  /** The factors changed since the last eigendecomposition outside the T_inv schedule. */
+  private stale = true;
+  /** The last step's KL-clip coefficient nu. */
+  private lastClip = 1;
+  /** How many statistics passes and eigendecomposition rounds ran (tests count the schedule). */
+  readonly counts = { statistics: 0, inverses: 0 };
+
+  constructor(
+    private readonly spec: KfacSpec,
+    ctx: OptimizerContext,
+  ) {
+    if (!ctx.layers) throw new Error('K-FAC needs the model layers (OptimizerContext.layers)');
+    this.type = spec.type;
+    this.kind = spec.type === 'kfac-f' ? 'fisher' : 'gaussNewton';
+    this.seed = ctx.seed ?? 0;
+    this.regularization = ctx.regularization;
+    const byName = new Map(ctx.params.map((p) => [p.name, p]));
+    this.blocks = ctx.layers.map((layer) => {
+      const kernel = byName.get(`${layer.name}/kernel`);
+      const bias = byName.get(`${layer.name}/bias`);
+      if (!kernel || !bias) throw new Error(`K-FAC: no kernel/bias parameters for layer "${layer.name}"`);
+      const k = layer.kernel.shape;
+      const dS = k[k.length - 1];
+      const dA = k.slice(0, -1).reduce((a, b) => a * b, 1) + 1;
+      const A = tf.tidy(() => tf.variable(tf.zeros([dA, dA]), false));
+      const S = tf.tidy(() => tf.variable(tf.zeros([dS, dS]), false));
+      return { layer, kernel, bias, dA, dS, locations: 1, A, S };
+    });
+    this.velocity = spec.momentum > 0 ? new SlotSet(ctx.params, 'momentum') : null;
+  }
+
+  get iterations(): number {
+    return this.t;
+  }
+
+  /** Called by the trainer before every step with the step's batch; does what the schedule says is due. */
+  updateCurvature(model: Model, x: tf.Tensor): void {
+    const due = this.t % this.spec.statsEvery === 0;
+    if (due || !this.initialised) {
+      this.accumulate(model, [x], this.initialised ? 'ema' : 'replace');
+      this.initialised = true;
+    }
+    if (this.t % this.spec.inverseEvery === 0 || this.stale) this.recomputeInverses();
+  }
+
+  /** The official "roger init": factors = the plain average of the statistics over `batches`. */
+  initializeCurvature(model: Model, batches: readonly tf.Tensor[]): void {
+    if (batches.length === 0) return;
+    this.accumulate(model, batches, 'replace');
+    this.initialised = true;
+    this.stale = true;
+  }
+
+  /**
+   * Sets the factors directly (tests with exact statistics; T given for conv blocks) and recomputes the
+   * inverses. `A` is [d_A, d_A] with the homogeneous coordinate last; `S` is [d_S, d_S].
+   */
+  setFactors(layer: string, A: tf.Tensor, S: tf.Tensor, locations = 1): void {
+    const b = this.block(layer);
+    b.A.assign(A);
+    b.S.assign(S);
+    b.locations = locations;
+    this.initialised = true;
+    this.recomputeInverses();
+  }
+
+  /** Copies of the current factors of a layer (owned by the caller). */
+  factors(layer: string): { A: tf.Tensor2D; S: tf.Tensor2D; locations: number } {
+    const b = this.block(layer);
+    return { A: tf.clone(b.A) as tf.Tensor2D, S: tf.clone(b.S) as tf.Tensor2D, locations: b.locations };
+  }
+
+  /** C^-1 G for one layer's gradient matrix G [d_A, d_S] (damping.ts), with the current inverse. */
+  precondition(layer: string, G: tf.Tensor2D): tf.Tensor2D {
+    const inv = this.block(layer).inverse;
+    if (!inv) throw new Error(`K-FAC: no inverse for layer "${layer}" yet (updateCurvature first)`);
+    return tf.tidy(() => {
+      const inBasis = tf.matMul(tf.matMul(inv.qA, G, true, false), inv.qS);
+      return tf.matMul(tf.matMul(inv.qA, tf.div(inBasis, inv.denominators)), inv.qS, false, true);
+    });
+  }
+
+  step(grads: Map<string, tf.Tensor>, lr: number): void {
+    const mu = this.spec.momentum;
+    const reg = this.regularization;
+    tf.tidy(() => {
+      const updates: { b: Block; U: tf.Tensor2D; wdK: number; wdB: number }[] = [];
+      let dot: tf.Scalar = tf.scalar(0);
+      for (const b of this.blocks) {
+        const gK = gradientOf(grads, b.kernel);
+        const gB = gradientOf(grads, b.bias);
+        if (!gK && !gB) continue;
+        const lamK = decayCoefficient(b.kernel, reg);
+        const lamB = decayCoefficient(b.bias, reg);
+        const l2 = reg.type === 'l2';
+        // science.md section 2: L2 joins the gradient before the preconditioner.
+        const withL2 = (g: tf.Tensor | undefined, p: Param, lam: number): tf.Tensor => {
+          const base = g ?? tf.zerosLike(p.variable);
+          return l2 && lam > 0 ? tf.add(base, tf.mul(lam, p.variable)) : base;
+        };
+        const G = tf.concat(
+          [
+            tf.reshape(withL2(gK, b.kernel, lamK), [b.dA - 1, b.dS]),
+            tf.reshape(withL2(gB, b.bias, lamB), [1, b.dS]),
+          ],
+          0,
+        ) as tf.Tensor2D;
+        const U = this.precondition(b.layer.name, G);
+        dot = tf.add(dot, tf.sum(tf.mul(G, U)));
+        updates.push({ b, U, wdK: l2 ? 0 : lamK, wdB: l2 ? 0 : lamB });
+      }
+      // KL clip on the preconditioned gradient, before momentum (science.md section 6).
+      let nu = 1;
+      if (this.spec.klClip !== undefined) {
+        const sq = dot.dataSync()[0];
+        nu = sq > 0 ? Math.min(1, Math.sqrt(this.spec.klClip / (lr * lr * sq))) : 1;
+      }
+      this.lastClip = nu;
+      for (const { b, U, wdK, wdB } of updates) {
+        const uK = tf.reshape(tf.slice(U, [0, 0], [b.dA - 1, b.dS]), b.kernel.variable.shape);
+        const uB = tf.reshape(tf.slice(U, [b.dA - 1, 0], [1, b.dS]), b.bias.variable.shape);
+        for (const [p, u, wd] of [
+          [b.kernel, uK, wdK],
+          [b.bias, uB, wdB],
+        ] as const) {
+          let direction = nu === 1 ? u : tf.mul(nu, u);
+          if (this.velocity) {
+            const v = this.velocity.get(p.name);
+            v.assign(tf.add(tf.mul(mu, v), direction));
+            direction = v;
+          }
+          // Weight decay after momentum: step = v + lambda theta (science.md section 2).
+          const stepDir = wd > 0 ? tf.add(direction, tf.mul(wd, p.variable)) : direction;
+          p.variable.assign(tf.sub(p.variable, tf.mul(lr, stepDir)));
+        }
+      }
+    });
+    this.t += 1;
+  }
+
+  /**
+   * Per layer (science.md sections 4 and 5): curvatureScale = T (tr A/d_A)(tr S/d_S), the mean eigenvalue of
+   * the block; effectiveDamping = damping / curvatureScale (omitted while the scale is 0); kfacGnNorm =
+   * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S]; kfac/klClip = nu when clipping.
+   */
+  metrics(): Record<string, number> {
+    if (!this.initialised) return {};
+    const values = tf.tidy(() => {
+      const rows: tf.Scalar[] = [];
+      for (const b of this.blocks) {
+        const W = tf.concat(
+          [tf.reshape(b.kernel.variable, [b.dA - 1, b.dS]), tf.reshape(b.bias.variable, [1, b.dS])],
+          0,
+        );
+        rows.push(tf.sum(tf.mul(tf.eye(b.dA), b.A)), tf.sum(tf.mul(tf.eye(b.dS), b.S)));
+        rows.push(tf.sum(tf.mul(tf.matMul(b.A, W), tf.matMul(W, b.S))));
+      }
+      return tf.stack(rows);
+    });
+    const v = values.dataSync();
+    values.dispose();
+    const out: Record<string, number> = {};
+    let gn = 0;
+    this.blocks.forEach((b, i) => {
+      const [trA, trS, quad] = [v[3 * i], v[3 * i + 1], v[3 * i + 2]];
+      const scale = b.locations * (trA / b.dA) * (trS / b.dS);
+      out[`curvatureScale/${b.layer.name}`] = scale;
+      if (scale > 0) out[`effectiveDamping/${b.layer.name}`] = this.spec.damping / scale;
+      gn += b.locations * quad;
+    });
+    out.kfacGnNorm = gn;
+    if (this.spec.klClip !== undefined) out['kfac/klClip'] = this.lastClip;
+    return out;
+  }
+
+  getState(): Map<string, tf.Tensor> {
+    const state = new Map<string, tf.Tensor>();
+    this.velocity?.copyInto(state);
+    for (const b of this.blocks) {
+      state.set(`${b.layer.name}/kfacA`, tf.clone(b.A));
+      state.set(`${b.layer.name}/kfacS`, tf.clone(b.S));
+      if (b.inverted) {
+        state.set(`${b.layer.name}/kfacAInverted`, tf.clone(b.inverted.A));
+        state.set(`${b.layer.name}/kfacSInverted`, tf.clone(b.inverted.S));
+        state.set(`${b.layer.name}/kfacLocations`, tf.tensor1d([b.locations]));
+      }
+    }
+    return state;
+  }
+
+  setState(state: Map<string, tf.Tensor>, iterations: number): void {
+    const rest = new Map(state);
+    for (const b of this.blocks) {
+      for (const [suffix, v] of [
+        ['kfacA', b.A],
+        ['kfacS', b.S],
+      ] as const) {
+        const key = `${b.layer.name}/${suffix}`;
+        const saved = rest.get(key);
+        if (!saved) throw new Error(`optimizer state has no "${key}"`);
+        if (!tf.util.arraysEqual(saved.shape, v.shape))
+          throw new Error(`optimizer state "${key}" has shape [${saved.shape}], expected [${v.shape}]`);
+        v.assign(saved);
+        rest.delete(key);
+      }
+      // The inverse in use when the checkpoint was written, rebuilt from the same factors (bit-exact resume).
+      const name = b.layer.name;
+      const [iA, iS, loc] = ['kfacAInverted', 'kfacSInverted', 'kfacLocations'].map((k) =>
+        rest.get(`${name}/${k}`),
+      );
+      for (const k of ['kfacAInverted', 'kfacSInverted', 'kfacLocations']) rest.delete(`${name}/${k}`);
+      this.disposeInverse(b);
+      if (iA && iS && loc) {
+        b.locations = loc.dataSync()[0];
+        this.invert(b, tf.clone(iA) as tf.Tensor2D, tf.clone(iS) as tf.Tensor2D);
+      }
+    }
+    restoreAll(this.velocity ? [this.velocity] : [], rest);
+    this.t = iterations;
+    this.initialised = iterations > 0;
+    this.stale = this.blocks.some((b) => !b.inverse);
+  }
+
+  dispose(): void {
+    this.velocity?.dispose();
+    for (const b of this.blocks) {
+      this.disposeInverse(b);
+      b.A.dispose();
+      b.S.dispose();
+    }
+  }
+
+  private block(layer: string): Block {
+    const b = this.blocks.find((x) => x.layer.name === layer);
+    if (!b) throw new Error(`K-FAC has no layer "${layer}"`);
+    return b;
+  }
+
+  /** Fresh statistics averaged over `batches`, then folded in (EMA) or written (replace). */
+  private accumulate(model: Model, batches: readonly tf.Tensor[], mode: 'ema' | 'replace'): void {
+    const sums = new Map<Block, { A: tf.Tensor; S: tf.Tensor }>();
+    batches.forEach((x, i) => {
+      // A distinct, reproducible sampling seed per statistics pass.
+      const seed = (this.seed * 1_000_003 + this.t * 131 + i) % 2_147_483_647;
+      const samples = sampleLayers(model, x, this.kind, seed);
+      for (const s of samples) {
+        const b = this.blocks.find((x) => x.layer === s.layer || x.layer.name === s.layer.name);
+        if (!b) continue;
+        b.locations = blockShape(b.layer, s.input.shape).locations;
+        const fresh = tf.tidy(() => ({
+          A: secondMoment(inputRows(b.layer, s.input)),
+          S: secondMoment(outputRows(s.grad)),
+        }));
+        const prev = sums.get(b);
+        if (prev) {
+          sums.set(b, { A: tf.add(prev.A, fresh.A), S: tf.add(prev.S, fresh.S) });
+          tf.dispose([prev.A, prev.S, fresh.A, fresh.S]);
+        } else sums.set(b, fresh);
+      }
+      tf.dispose(samples.flatMap((s) => [s.input, s.grad]));
+    });
+    for (const [b, sum] of sums) {
+      tf.tidy(() => {
+        const A = tf.div(sum.A, batches.length);
+        const S = tf.div(sum.S, batches.length);
+        if (mode === 'replace') {
+          b.A.assign(A);
+          b.S.assign(S);
+        } else {
+          emaUpdate(b.A, A, this.spec.statDecay);
+          emaUpdate(b.S, S, this.spec.statDecay);
+        }
+      });
+      tf.dispose([sum.A, sum.S]);
+    }
+    if (mode === 'replace') this.stale = true;
+    this.counts.statistics += 1;
+  }
+
+  private recomputeInverses(): void {
+    for (const b of this.blocks) {
+      this.disposeInverse(b);
+      this.invert(b, tf.clone(b.A) as tf.Tensor2D, tf.clone(b.S) as tf.Tensor2D);
+    }
+    this.stale = false;
+    this.counts.inverses += 1;
+  }
+
+  /** Eigendecomposes the factors A, S (taking ownership of them) into the block's inverse. */
+  private invert(b: Block, A: tf.Tensor2D, S: tf.Tensor2D): void {
+    const eA = symmetricEigen(A.dataSync(), b.dA);
+    const eS = symmetricEigen(S.dataSync(), b.dS);
+    const { denominators } = dampedSpectrum(
+      eA.values,
+      eS.values,
+      this.spec.damping,
+      b.locations,
+      this.spec.dampingScheme,
+    );
+    b.inverse = {
+      qA: tf.tensor2d(Float32Array.from(eA.vectors), [b.dA, b.dA]),
+      qS: tf.tensor2d(Float32Array.from(eS.vectors), [b.dS, b.dS]),
+      denominators: tf.tensor2d(Float32Array.from(denominators), [b.dA, b.dS]),
+    };
+    b.inverted = { A, S };
+  }
+
+  private disposeInverse(b: Block): void {
+    if (b.inverse) tf.dispose([b.inverse.qA, b.inverse.qS, b.inverse.denominators]);
+    if (b.inverted) tf.dispose([b.inverted.A, b.inverted.S]);
+    b.inverse = undefined;
+    b.inverted = undefined;
+  }
+}

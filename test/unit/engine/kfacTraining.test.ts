@@ -1,0 +1,199 @@
+// K-FAC inside the training loop: it trains, leaks nothing from step to step, reports its metrics
+// (science.md sections 4 and 5) with the documented formulas, and a checkpoint restore continues exactly.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { initBackend } from '../../../src/engine/backend';
+import { loadDataset } from '../../../src/engine/data/registry';
+import type { KfacOptimizer } from '../../../src/engine/optimizers';
+import { tf } from '../../../src/engine/tf';
+import { createTrainingState, type TrainerEvents, train } from '../../../src/engine/trainer';
+import type { MetricRecord } from '../../../src/runner/protocol';
+import { loadSpecText } from '../../../src/spec';
+import type { ExperimentSpec } from '../../../src/spec/types';
+import { wasmDir } from '../../helpers/backend';
+
+function spec(over: object): ExperimentSpec {
+  const loaded = loadSpecText(JSON.stringify({ name: 't', ...over }));
+  assert.deepEqual(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  return loaded.spec!;
+}
+
+function recorder(stopAfter = Number.POSITIVE_INFINITY) {
+  const records: MetricRecord[] = [];
+  const tensors: number[] = [];
+  let steps = 0;
+  const events: TrainerEvents = {
+    record: (r) => records.push(r),
+    progress: () => {},
+    checkpoint: () => {},
+    stopRequested: () => steps >= stopAfter,
+    afterStep: (_s, live) => {
+      steps += 1;
+      tensors.push(live);
+    },
+  };
+  return { records, tensors, events };
+}
+
+const dir = () => join(mkdtempSync(join(tmpdir(), 'wdlab-kfac-')), 'checkpoint');
+
+const base = {
+  data: { dataset: 'synthetic-vectors', trainSize: 128, testSize: 32 },
+  model: { arch: 'mlp', hidden: [16], batchNorm: true },
+  training: { epochs: 3, batchSize: 32, logEverySteps: 1 },
+  metrics: { jacobian: 'off', gaussNewton: false, trainEvalSize: 0 },
+};
+
+before(async () => {
+  await initBackend('cpu');
+});
+
+describe('K-FAC in the training loop', () => {
+  test('K-FAC-F + weight decay (BN MLP): trains, constant live tensors, its metrics as documented', async () => {
+    const s = spec({
+      ...base,
+      optimizer: { type: 'kfac-f', lr: 0.01, statsEvery: 2, inverseEvery: 4, initStatsBatches: 2 },
+      regularization: { type: 'weightDecay', coefficient: 0.01 },
+    });
+    const data = await loadDataset(s.data);
+    const state = createTrainingState(s, data);
+    const { events, tensors, records } = recorder();
+    const out = await train(s, data, state, events, { checkpointDir: dir(), resume: false });
+    assert.equal(out.status, 'completed');
+    assert.equal(new Set(tensors.slice(1)).size, 1, `live tensors after each step: ${tensors.join(', ')}`);
+    assert.ok(records.at(-1)!['train/loss'] < records[1]['train/loss'], 'the training loss falls');
+    for (const r of records.slice(1)) {
+      for (const k of ['effectiveDamping/fc1', 'effectiveDamping/fc', 'curvatureScale/fc1', 'kfacGnNorm'])
+        assert.ok(k in r && r[k] > 0, `${k} at ${r.step}`);
+      assert.ok(!('kfac/klClip' in r));
+      // rho = damping / (T (tr A/dA)(tr S/dS)), section 5.
+      assert.ok(Math.abs(r['effectiveDamping/fc1'] * r['curvatureScale/fc1'] - 0.001) < 1e-9);
+    }
+    // kfacGnNorm = sum_l T tr(S W A W^T) from the factors (science.md section 4), checked densely.
+    const opt = state.optimizer as KfacOptimizer;
+    let gn = 0;
+    for (const layer of state.model.layers) {
+      const { A, S } = opt.factors(layer.name);
+      const W = tf.concat([layer.kernel, tf.reshape(layer.bias, [1, -1])], 0);
+      const a = A.arraySync();
+      const sm = S.arraySync();
+      const w = W.arraySync() as number[][];
+      for (let i = 0; i < a.length; i++)
+        for (let k = 0; k < a.length; k++)
+          for (let j = 0; j < sm.length; j++)
+            for (let l = 0; l < sm.length; l++) gn += w[i][j] * a[i][k] * sm[j][l] * w[k][l];
+      tf.dispose([A, S, W]);
+    }
+    const m = opt.metrics();
+    assert.ok(Math.abs(m.kfacGnNorm - gn) < 1e-4 * gn, `${m.kfacGnNorm} vs ${gn}`);
+    state.model.dispose();
+    state.optimizer.dispose();
+  });
+
+  test('K-FAC-G with KL clipping reports the clip coefficient in (0, 1]', async () => {
+    const s = spec({
+      ...base,
+      model: { arch: 'mlp', hidden: [16], batchNorm: false },
+      optimizer: { type: 'kfac-g', lr: 0.1, klClip: 1e-4, dampingScheme: 'eigen' },
+      regularization: { type: 'l2', coefficient: 0.001 },
+      training: { ...base.training, epochs: 1 },
+    });
+    const data = await loadDataset(s.data);
+    const state = createTrainingState(s, data);
+    const { events, records } = recorder();
+    assert.equal(
+      (await train(s, data, state, events, { checkpointDir: dir(), resume: false })).status,
+      'completed',
+    );
+    const clips = records.slice(1).map((r) => r['kfac/klClip']);
+    assert.ok(clips.every((c) => c > 0 && c <= 1));
+    assert.ok(
+      clips.some((c) => c < 1),
+      `the clip acts at lr 0.1: ${clips}`,
+    );
+    state.model.dispose();
+    state.optimizer.dispose();
+  });
+
+  test('a restored checkpoint continues exactly like the uninterrupted run', async () => {
+    const s = spec({
+      ...base,
+      optimizer: { type: 'kfac-f', lr: 0.01, statsEvery: 2, inverseEvery: 3 },
+      regularization: { type: 'l2', coefficient: 0.01 },
+    });
+    const data = await loadDataset(s.data);
+    const whole = recorder();
+    const a = createTrainingState(s, data);
+    await train(s, data, a, whole.events, { checkpointDir: dir(), resume: false });
+    a.model.dispose();
+    a.optimizer.dispose();
+
+    const checkpointDir = dir();
+    const first = recorder(5);
+    const b = createTrainingState(s, data);
+    assert.equal(
+      (await train(s, data, b, first.events, { checkpointDir, resume: false })).status,
+      'cancelled',
+    );
+    b.model.dispose();
+    b.optimizer.dispose();
+    const second = recorder();
+    const c = createTrainingState(s, data);
+    assert.equal(
+      (await train(s, data, c, second.events, { checkpointDir, resume: true })).status,
+      'completed',
+    );
+    const strip = (r: MetricRecord) =>
+      Object.fromEntries(Object.entries(r).filter(([k]) => !/^time\b/.test(k)));
+    assert.deepEqual([...first.records, ...second.records].map(strip), whole.records.map(strip));
+    c.model.dispose();
+    c.optimizer.dispose();
+  });
+});
+
+describe('K-FAC on conv layers (wasm, the trainer backend)', () => {
+  before(async () => {
+    await initBackend('wasm', { wasmDir: wasmDir() });
+  });
+
+  test('ResNet20-BN, K-FAC-F + WD: trains with constant live tensors; conv blocks have T = Ho * Wo', async () => {
+    const s = spec({
+      data: { dataset: 'synthetic-images', trainSize: 64, testSize: 32 },
+      model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true },
+      optimizer: { type: 'kfac-f', lr: 0.001, statsEvery: 2, inverseEvery: 3 },
+      regularization: { type: 'weightDecay', coefficient: 1 },
+      training: { epochs: 2, batchSize: 32, logEverySteps: 1, testBatchSize: 32 },
+      metrics: { jacobian: 'off', gaussNewton: false, trainEvalSize: 0 },
+    });
+    const data = await loadDataset(s.data);
+    const state = createTrainingState(s, data);
+    const { events, tensors, records } = recorder();
+    const out = await train(s, data, state, events, { checkpointDir: dir(), resume: false });
+    assert.equal(out.status, 'completed', out.reason);
+    assert.equal(new Set(tensors.slice(1)).size, 1, `live tensors after each step: ${tensors.join(', ')}`);
+    const opt = state.optimizer as KfacOptimizer;
+    const layers = state.model.layers;
+    const first = layers[0];
+    const { A, S, locations } = opt.factors(first.name);
+    assert.equal(locations, 32 * 32, 'stem conv, stride 1 same: T = 32 x 32');
+    assert.deepEqual(A.shape, [3 * 3 * 3 + 1, 3 * 3 * 3 + 1]);
+    tf.dispose([A, S]);
+    const strided = layers.find((l) => l.kind === 'conv' && l.strides === 2)!;
+    const f = opt.factors(strided.name);
+    assert.equal(f.locations, 16 * 16, `${strided.name}: stride 2 halves the map`);
+    tf.dispose([f.A, f.S]);
+    assert.equal(opt.factors('fc').locations, 1);
+    for (const r of records.slice(1)) {
+      for (const l of layers) assert.ok(r[`effectiveDamping/${l.name}`] > 0, `${l.name} at ${r.step}`);
+      assert.ok(Object.values(r).every(Number.isFinite));
+    }
+    state.model.dispose();
+    state.optimizer.dispose();
+  });
+});
