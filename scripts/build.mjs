@@ -42,7 +42,12 @@ function listTests(dir) {
 const builds = [
   {
     ...node,
-    entryPoints: { cli: 'src/cli/main.ts', trainer: 'src/runner/trainerProcess.ts' },
+    entryPoints: {
+      cli: 'src/cli/main.ts',
+      trainer: 'src/runner/trainerProcess.ts',
+      // K-FAC's eigendecomposition worker thread, loaded from beside the bundle (kfac/eigenPool.ts).
+      kfacWorker: 'src/engine/optimizers/kfac/eigenWorker.ts',
+    },
     outdir: 'dist',
   },
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },

@@ -13,7 +13,7 @@ import { Monitor } from './metrics/monitor';
 import { buildModel } from './models/build';
 import type { Model } from './models/model';
 import { createOptimizer, decayedParamNames } from './optimizers';
-import type { Optimizer, Param } from './optimizers/optimizer';
+import { defaultInverseDelay, type Optimizer, type Param } from './optimizers/optimizer';
 import { learningRate, stepsPerEpoch } from './schedule';
 import { tf } from './tf';
 
@@ -60,6 +60,11 @@ export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): 
     regularization: spec.regularization,
     layers: model.layers,
     seed: spec.training.seed,
+    // K-FAC: eigendecompositions in a worker thread, swapped in T_inv steps after the snapshot (optimizer.ts).
+    kfacInverses:
+      spec.optimizer.type === 'kfac-f' || spec.optimizer.type === 'kfac-g'
+        ? { delay: defaultInverseDelay(spec.optimizer.inverseEvery) }
+        : undefined,
   });
   return { model, params, optimizer };
 }
@@ -234,6 +239,8 @@ export async function train(
     const lr = lrAt(step);
     const x = tf.tensor(pixels, [indices.length, ...inputShape]);
     const y = tf.tensor1d(batch.y, 'int32');
+    // K-FAC: if this step swaps in eigenbases still being computed off-thread, wait for them here.
+    if (optimizer.beforeStep) await optimizer.beforeStep();
     const [loss, correct] = trainStep(state, x, y, numClasses, lr);
     tf.dispose([x, y]);
     step += 1;

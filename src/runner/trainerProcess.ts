@@ -55,6 +55,8 @@ async function run(start: StartMessage): Promise<DoneMessage> {
     },
     { checkpointDir, resume: start.resume },
   );
+  // Ends K-FAC's eigendecomposition worker thread, if any.
+  state.optimizer.dispose();
   return { type: 'done', ...outcome };
 }
 

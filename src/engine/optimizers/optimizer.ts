@@ -42,6 +42,12 @@ export interface Optimizer {
   updateCurvature?(model: Model, x: tf.Tensor): void;
   /** Factor initialisation from several training batches before the first step ("roger init"). */
   initializeCurvature?(model: Model, batches: readonly tf.Tensor[]): void;
+  /**
+   * Awaited by the trainer before every step's `updateCurvature`: an optimizer with work in flight (K-FAC's
+   * worker-thread eigendecompositions) waits here for what this step needs. Never required for correctness
+   * (without it the work is done synchronously), only for overlap.
+   */
+  beforeStep?(): Promise<void>;
   dispose(): void;
 }
 
@@ -52,4 +58,29 @@ export interface OptimizerContext {
   layers?: readonly LinearLayer[];
   /** Seed of the optimizer's own sampling (K-FAC's sampled targets); the trial seed. */
   seed?: number;
+  /** K-FAC only: when its eigendecompositions run (kfac.ts). Absent: synchronously, used at once. */
+  kfacInverses?: KfacInverseOptions;
 }
+
+/**
+ * K-FAC inverse rounds off the training thread (issue 5). A round due at step k (k % T_inv == 0) snapshots the
+ * factors and eigendecomposes them in a worker thread while steps k .. k+delay-1 keep the previous
+ * eigenbases; the new ones are swapped in at the fixed step k + delay (the trainer awaits the worker there
+ * if it is late), so results never depend on timing. delay 0 = synchronous at k (the first round, at step 0
+ * or after the factors were re-initialised, is always synchronous). delay is clamped to T_inv.
+ */
+export interface KfacInverseOptions {
+  delay: number;
+  /** Reference mode: compute in-thread at step k, still swap in at k + delay (bit-identical to the worker). */
+  synchronous?: boolean;
+  /** Test hook: a shared Int32Array[1]; the worker holds each job until its element is non-zero. */
+  gate?: SharedArrayBuffer;
+}
+
+/**
+ * The trainer's K-FAC inverse delay: D = T_inv, the whole period the inverses are amortised over (issue 5),
+ * so the worker never holds training up while one round takes less than T_inv steps. The price is staleness:
+ * steps use eigenbases of factors T_inv .. 2 T_inv - 1 steps old (T_inv/2 .. T_inv - 1 more than with
+ * synchronous rounds); the factors themselves are EMAs with a time constant of T_cov / (1 - 0.95) steps.
+ */
+export const defaultInverseDelay = (inverseEvery: number): number => inverseEvery;

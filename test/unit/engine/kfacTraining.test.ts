@@ -8,12 +8,13 @@ import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
 import type { KfacOptimizer } from '../../../src/engine/optimizers';
+import { setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
 import { tf } from '../../../src/engine/tf';
 import { createTrainingState, type TrainerEvents, train } from '../../../src/engine/trainer';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
-import { wasmDir } from '../../helpers/backend';
+import { repoRoot, wasmDir } from '../../helpers/backend';
 
 function spec(over: object): ExperimentSpec {
   const loaded = loadSpecText(JSON.stringify({ name: 't', ...over }));
@@ -52,6 +53,8 @@ const base = {
 
 before(async () => {
   await initBackend('cpu');
+  // The trainer's K-FAC eigendecompositions run in the bundled worker thread (dist/kfacWorker.js).
+  setEigenWorkerPath(join(repoRoot(), 'dist', 'kfacWorker.js'));
 });
 
 describe('K-FAC in the training loop', () => {
@@ -92,6 +95,8 @@ describe('K-FAC in the training loop', () => {
     }
     const m = opt.metrics();
     assert.ok(Math.abs(m.kfacGnNorm - gn) < 1e-4 * gn, `${m.kfacGnNorm} vs ${gn}`);
+    // Inverse rounds after the first ran in the worker thread (issue 5).
+    assert.ok(opt.threaded && opt.counts.posted > 0, JSON.stringify(opt.counts));
     state.model.dispose();
     state.optimizer.dispose();
   });
@@ -141,6 +146,8 @@ describe('K-FAC in the training loop', () => {
       (await train(s, data, b, first.events, { checkpointDir, resume: false })).status,
       'cancelled',
     );
+    // The checkpoint (step 5) was written with the round posted at step 3 still in flight (swap-in at 6).
+    assert.equal((b.optimizer as KfacOptimizer).pendingInverse?.applyAt, 6);
     b.model.dispose();
     b.optimizer.dispose();
     const second = recorder();

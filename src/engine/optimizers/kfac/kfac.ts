@@ -11,6 +11,11 @@
 // t % statsEvery == 0 (cov <- decay cov + (1 - decay) new); eigendecompositions (inverse.ts) when
 // t % inverseEvery == 0, and whenever the factors were (re)initialised without a fresh inverse. The very first
 // statistics (no initStatsBatches) REPLACE the factors instead of averaging into zeros.
+// Off the training thread (issue 5; OptimizerContext.kfacInverses): a round due at step k snapshots the
+// factors and posts them to a worker (eigenPool.ts); steps k .. k+D-1 keep the previous eigenbases and the
+// new ones are swapped in at the fixed step k + D (beforeStep() awaits the worker there if it is late), so a
+// run is bit-reproducible whatever the timing. The first round (and any after re-initialised factors) is
+// synchronous. A checkpoint taken with a round in flight stores its factor snapshot; resume recomputes it.
 import type { KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
 import { tf } from '../../tf';
@@ -19,8 +24,9 @@ import { decayCoefficient } from '../regularization';
 import { gradientOf, restoreAll, SlotSet } from '../slots';
 import { type CurvatureKind, sampleLayers } from './curvature';
 import { dampedSpectrum } from './damping';
+import { EigenPool } from './eigenPool';
 import { blockShape, emaUpdate, inputRows, outputRows, secondMoment } from './factors';
-import { symmetricEigen } from './inverse';
+import { type SymmetricEigen, symmetricEigen } from './inverse';
 
 interface Inverse {
   qA: tf.Tensor2D;
@@ -44,6 +50,17 @@ interface Block {
   inverted?: { A: tf.Tensor2D; S: tf.Tensor2D };
 }
 
+/** An inverse round in flight: the factor snapshots it decomposes and the step it is swapped in at. */
+interface Round {
+  applyAt: number;
+  /** Read back to the host (no live tensors while a round is in flight), row-major. */
+  snapshots: { b: Block; A: Float32Array; S: Float32Array }[];
+  /** Eigenpairs [A_0, S_0, A_1, S_1, ...] once computed. */
+  result?: SymmetricEigen[];
+  /** Settles (never rejects) when the worker answered or failed. */
+  done: Promise<void>;
+}
+
 export class KfacOptimizer implements Optimizer {
   readonly type: 'kfac-f' | 'kfac-g';
   private t = 0;
@@ -58,8 +75,15 @@ export class KfacOptimizer implements Optimizer {
   private stale = true;
   /** The last step's KL-clip coefficient nu. */
   private lastClip = 1;
-  /** How many statistics passes and eigendecomposition rounds ran (tests count the schedule). */
-  readonly counts = { statistics: 0, inverses: 0 };
+  /**
+   * How many statistics passes and eigendecomposition rounds ran (tests count the schedule): `inverses` counts
+   * rounds swapped in, `posted` rounds sent off-thread, `waited` times beforeStep had to wait for the worker.
+   */
+  readonly counts = { statistics: 0, inverses: 0, posted: 0, waited: 0 };
+  /** Steps between an off-thread round's snapshot and its swap-in (0: synchronous, as soon as due). */
+  private readonly delay: number;
+  private readonly pool: EigenPool | null;
+  private pending?: Round;
 
   constructor(
     private readonly spec: KfacSpec,
@@ -83,6 +107,33 @@ export class KfacOptimizer implements Optimizer {
       return { layer, kernel, bias, dA, dS, locations: 1, A, S };
     });
     this.velocity = spec.momentum > 0 ? new SlotSet(ctx.params, 'momentum') : null;
+    const inv = ctx.kfacInverses;
+    this.delay = Math.max(0, Math.min(Math.floor(inv?.delay ?? 0), spec.inverseEvery));
+    this.synchronous = inv?.synchronous ?? false;
+    this.gate = inv?.gate;
+    this.pool = this.delay > 0 && !this.synchronous ? new EigenPool() : null;
+  }
+
+  private readonly synchronous: boolean;
+  private readonly gate?: SharedArrayBuffer;
+
+  /** The round in flight, if any: when it is swapped in and whether its eigenpairs are there yet. */
+  get pendingInverse(): { applyAt: number; ready: boolean } | undefined {
+    return this.pending && { applyAt: this.pending.applyAt, ready: this.pending.result !== undefined };
+  }
+
+  /** Whether off-thread rounds really run in a worker thread (false: in-thread fallback or delay 0). */
+  get threaded(): boolean {
+    return this.pool?.threaded ?? false;
+  }
+
+  /** Waits for the worker when this step swaps in a round that is not computed yet. */
+  async beforeStep(): Promise<void> {
+    const p = this.pending;
+    if (p && !p.result && this.t >= p.applyAt) {
+      this.counts.waited += 1;
+      await p.done;
+    }
   }
 
   get iterations(): number {
@@ -91,12 +142,15 @@ export class KfacOptimizer implements Optimizer {
 
   /** Called by the trainer before every step with the step's batch; does what the schedule says is due. */
   updateCurvature(model: Model, x: tf.Tensor): void {
-    const due = this.t % this.spec.statsEvery === 0;
-    if (due || !this.initialised) {
+    const statsDue = this.t % this.spec.statsEvery === 0;
+    if (statsDue || !this.initialised) {
       this.accumulate(model, [x], this.initialised ? 'ema' : 'replace');
       this.initialised = true;
     }
-    if (this.t % this.spec.inverseEvery === 0 || this.stale) this.recomputeInverses();
+    if (this.pending && this.t >= this.pending.applyAt) this.swapIn();
+    const due = this.t % this.spec.inverseEvery === 0;
+    if (this.stale || (due && this.delay === 0)) this.recomputeInverses();
+    else if (due) this.startRound(this.t + this.delay);
   }
 
   /** The official "roger init": factors = the plain average of the statistics over `batches`. */
@@ -241,6 +295,11 @@ export class KfacOptimizer implements Optimizer {
         state.set(`${b.layer.name}/kfacLocations`, tf.tensor1d([b.locations]));
       }
     }
+    // A round in flight: its snapshot (its swap-in step follows from the iteration count, see setState).
+    for (const s of this.pending?.snapshots ?? []) {
+      state.set(`${s.b.layer.name}/kfacAPending`, tf.tensor2d(s.A, [s.b.dA, s.b.dA]));
+      state.set(`${s.b.layer.name}/kfacSPending`, tf.tensor2d(s.S, [s.b.dS, s.b.dS]));
+    }
     return state;
   }
 
@@ -271,13 +330,29 @@ export class KfacOptimizer implements Optimizer {
         this.invert(b, tf.clone(iA) as tf.Tensor2D, tf.clone(iS) as tf.Tensor2D);
       }
     }
+    this.discardPending();
+    const snapshots = this.blocks.map((b) => {
+      const [A, S] = ['kfacAPending', 'kfacSPending'].map((k) => rest.get(`${b.layer.name}/${k}`));
+      rest.delete(`${b.layer.name}/kfacAPending`);
+      rest.delete(`${b.layer.name}/kfacSPending`);
+      return A && S
+        ? { b, A: Float32Array.from(A.dataSync()), S: Float32Array.from(S.dataSync()) }
+        : undefined;
+    });
     restoreAll(this.velocity ? [this.velocity] : [], rest);
+    if (snapshots.every((x) => x !== undefined) && iterations > 0 && this.delay > 0) {
+      // Posted at the last scheduled round k <= iterations - 1, swapped in at k + D (D <= T_inv).
+      const every = this.spec.inverseEvery;
+      this.launch(snapshots, Math.floor((iterations - 1) / every) * every + this.delay);
+    }
     this.t = iterations;
     this.initialised = iterations > 0;
     this.stale = this.blocks.some((b) => !b.inverse);
   }
 
   dispose(): void {
+    this.pool?.dispose();
+    this.discardPending();
     this.velocity?.dispose();
     for (const b of this.blocks) {
       this.disposeInverse(b);
@@ -334,6 +409,7 @@ export class KfacOptimizer implements Optimizer {
   }
 
   private recomputeInverses(): void {
+    this.discardPending();
     for (const b of this.blocks) {
       this.disposeInverse(b);
       this.invert(b, tf.clone(b.A) as tf.Tensor2D, tf.clone(b.S) as tf.Tensor2D);
@@ -342,10 +418,67 @@ export class KfacOptimizer implements Optimizer {
     this.counts.inverses += 1;
   }
 
+  /** Snapshots the factors for a round swapped in at `applyAt`, and starts computing it. */
+  private startRound(applyAt: number): void {
+    const snapshots = this.blocks.map((b) => ({
+      b,
+      A: Float32Array.from(b.A.dataSync()),
+      S: Float32Array.from(b.S.dataSync()),
+    }));
+    this.launch(snapshots, applyAt);
+  }
+
+  /** Takes ownership of the snapshots; computes them in the worker, or now (synchronous / no worker). */
+  private launch(snapshots: Round['snapshots'], applyAt: number): void {
+    this.discardPending();
+    const round: Round = { applyAt, snapshots, done: Promise.resolve() };
+    const matrices = snapshots.flatMap(({ b, A, S }) => [
+      { data: A, n: b.dA },
+      { data: S, n: b.dS },
+    ]);
+    if (this.pool?.threaded) {
+      this.counts.posted += 1;
+      round.done = this.pool.submit(matrices, this.gate).then(
+        (r) => {
+          round.result = r;
+        },
+        // A failed worker: the swap-in computes the round in-thread (swapIn).
+        () => {},
+      );
+    } else round.result = matrices.map((m) => symmetricEigen(m.data, m.n));
+    this.pending = round;
+  }
+
+  /** Swaps the pending round's eigenbases in (computing them here if the worker has not answered). */
+  private swapIn(): void {
+    const round = this.pending!;
+    this.pending = undefined;
+    const r =
+      round.result ??
+      round.snapshots.flatMap(({ b, A, S }) => [symmetricEigen(A, b.dA), symmetricEigen(S, b.dS)]);
+    round.snapshots.forEach(({ b, A, S }, i) => {
+      this.disposeInverse(b);
+      const tA = tf.tensor2d(A, [b.dA, b.dA]);
+      const tS = tf.tensor2d(S, [b.dS, b.dS]);
+      this.invert(b, tA, tS, r[2 * i], r[2 * i + 1]);
+    });
+    this.counts.inverses += 1;
+  }
+
+  private discardPending(): void {
+    this.pending = undefined;
+  }
+
   /** Eigendecomposes the factors A, S (taking ownership of them) into the block's inverse. */
-  private invert(b: Block, A: tf.Tensor2D, S: tf.Tensor2D): void {
-    const eA = symmetricEigen(A.dataSync(), b.dA);
-    const eS = symmetricEigen(S.dataSync(), b.dS);
+  private invert(
+    b: Block,
+    A: tf.Tensor2D,
+    S: tf.Tensor2D,
+    eigA?: SymmetricEigen,
+    eigS?: SymmetricEigen,
+  ): void {
+    const eA = eigA ?? symmetricEigen(A.dataSync(), b.dA);
+    const eS = eigS ?? symmetricEigen(S.dataSync(), b.dS);
     const { denominators } = dampedSpectrum(
       eA.values,
       eS.values,
