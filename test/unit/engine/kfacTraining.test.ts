@@ -1,8 +1,6 @@
 // K-FAC inside the training loop: it trains, leaks nothing from step to step, reports its metrics
 // (science.md sections 4 and 5) with the documented formulas, and a checkpoint restore continues exactly.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
@@ -15,6 +13,7 @@ import type { MetricRecord } from '../../../src/runner/protocol';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { repoRoot, wasmDir } from '../../helpers/backend';
+import { scratchCheckpointDir } from '../../helpers/scratch';
 
 function spec(over: object): ExperimentSpec {
   const loaded = loadSpecText(JSON.stringify({ name: 't', ...over }));
@@ -42,7 +41,7 @@ function recorder(stopAfter = Number.POSITIVE_INFINITY) {
   return { records, tensors, events };
 }
 
-const dir = () => join(mkdtempSync(join(tmpdir(), 'wdlab-kfac-')), 'checkpoint');
+const dir = () => scratchCheckpointDir('wdlab-kfac-');
 
 const base = {
   data: { dataset: 'synthetic-vectors', trainSize: 128, testSize: 32 },

@@ -1,9 +1,6 @@
 // The training loop in-process: no tensor leak from step to step, records as the run store defines
 // them, and a checkpoint restore that reproduces the uninterrupted trajectory bit for bit.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
@@ -12,6 +9,7 @@ import type { MetricRecord } from '../../../src/runner/protocol';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { wasmDir } from '../../helpers/backend';
+import { scratchCheckpointDir } from '../../helpers/scratch';
 
 function spec(over: object): ExperimentSpec {
   const loaded = loadSpecText(JSON.stringify({ name: 't', ...over }));
@@ -57,7 +55,7 @@ describe('training loop', () => {
     const state = createTrainingState(cnnSpec, data);
     const { events, tensors, records } = recorder();
     const out = await train(cnnSpec, data, state, events, {
-      checkpointDir: join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint'),
+      checkpointDir: scratchCheckpointDir('wdlab-tr-'),
       resume: false,
     });
     assert.equal(out.status, 'completed');
@@ -88,7 +86,7 @@ describe('training loop', () => {
     const state = createTrainingState(s, data);
     const { events, tensors, records } = recorder();
     const out = await train(s, data, state, events, {
-      checkpointDir: join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint'),
+      checkpointDir: scratchCheckpointDir('wdlab-tr-'),
       resume: false,
     });
     assert.equal(out.status, 'completed');
@@ -142,7 +140,7 @@ describe('training loop', () => {
     const state = createTrainingState(s, data);
     const { events, records } = recorder();
     await train(s, data, state, events, {
-      checkpointDir: join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint'),
+      checkpointDir: scratchCheckpointDir('wdlab-tr-'),
       resume: false,
     });
     const last = records.at(-1)!;
@@ -168,7 +166,7 @@ describe('training loop', () => {
       metrics: { everySteps: 4, jacobian: 'projection', jacobianProjections: 2, jacobianBatch: 16 },
     });
     const data = await loadDataset(s.data);
-    const dir = () => join(mkdtempSync(join(tmpdir(), 'wdlab-tr-')), 'checkpoint');
+    const dir = () => scratchCheckpointDir('wdlab-tr-');
 
     const whole = recorder();
     const a = createTrainingState(s, data);
