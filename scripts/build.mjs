@@ -14,8 +14,8 @@ const watch = process.argv.includes('--watch');
 // `--tests DIR` builds only the test bundles under DIR (fast inner loop while other modules are in flux).
 const testsOnly = process.argv.includes('--tests') ? process.argv[process.argv.indexOf('--tests') + 1] : null;
 
-/** The optional native backends are loaded at run time only if installed, never bundled. */
-const optionalNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+/** The optional native backends are loaded at run time only if installed, never bundled (webgpu = Dawn). */
+const optionalNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
 
 const node = {
   bundle: true,
@@ -63,6 +63,12 @@ const builds = [
     absWorkingDir: root,
   },
   {
+    // Benchmarks (npm run bench): the training-step throughput of the paper's networks.
+    ...node,
+    entryPoints: { training: 'bench/training.ts' },
+    outdir: 'out/bench',
+  },
+  {
     ...node,
     entryPoints: listTests(testsOnly ?? 'test/unit'),
     outbase: '.',
@@ -79,14 +85,14 @@ for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) {
 }
 
 if (testsOnly) {
-  await esbuild.build(builds[3]);
-  console.log(`built ${builds[3].entryPoints.length} test bundles under ${testsOnly}`);
+  await esbuild.build(builds[4]);
+  console.log(`built ${builds[4].entryPoints.length} test bundles under ${testsOnly}`);
 } else if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching', builds.length, 'targets');
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  const tests = builds[3].entryPoints.length;
+  const tests = builds[4].entryPoints.length;
   console.log(
     `built dist/, media/webview.js and ${tests} test bundles in ${relative(process.cwd(), root) || '.'}`,
   );

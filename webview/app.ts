@@ -9,12 +9,14 @@ import { registerChartJs } from './charts/setup';
 import { toCsv } from './data/csv';
 import { discoverCharts, type FamilyId } from './data/families';
 import { sweepAxes } from './data/grouping';
+import { displayLabels } from './data/labels';
 import { SeriesCache, type XAxis } from './data/series';
 import type { Host } from './host';
 import { RunModel } from './model';
 import type { HostToWebview, ReportData, RunView } from './protocol';
 import { sanitizeState, type ViewState } from './state';
 import { readTheme, type Theme, watchTheme } from './theme';
+import { AcrossRunsSection } from './ui/acrossRuns';
 import { el } from './ui/dom';
 import { createExporter, type Exporter } from './ui/exports';
 import { renderLegend } from './ui/legend';
@@ -46,6 +48,9 @@ export class ResultsApp {
   private readonly observer: IntersectionObserver;
   private frame: number | null = null;
   private layoutStale = true;
+  /** The Table 1 view and the scatter charts are rebuilt from the model when runs or records change. */
+  private acrossStale = true;
+  private readonly across: AcrossRunsSection;
   private legendStale = true;
   private painted = false;
   private readonly panelHost: PanelHost;
@@ -60,6 +65,7 @@ export class ResultsApp {
     this.state = sanitizeState(host.getState());
     this.theme = readTheme();
     this.exporter = createExporter(host, (text) => this.toast(text));
+    this.across = new AcrossRunsSection((name, csv) => this.exporter.csv(name, csv));
     this.toolbar = new Toolbar({
       setXAxis: (xAxis: XAxis) => this.update({ xAxis }, { clearZoom: true }),
       setSmoothing: (smoothing) => this.update({ smoothing }),
@@ -123,6 +129,7 @@ export class ResultsApp {
         for (const id of this.model.showRuns(m.runs, m.title)) this.cache.drop(id);
         this.layoutStale = true;
         this.legendStale = true;
+        this.acrossStale = true;
         // Persisted for the panel serializer (src/extension/resultsHost.ts): a restored panel reads them.
         this.state = { ...this.state, runIds: m.runs.map((r) => r.id) };
         this.host.setState(this.state);
@@ -130,9 +137,11 @@ export class ResultsApp {
       case 'records':
         if (m.reset) this.cache.drop(m.runId);
         if (this.model.addRecords(m.runId, m.records as MetricRecord[], m.reset)) this.layoutStale = true;
+        this.acrossStale = true;
         break;
       case 'runUpdate':
         if (this.model.updateRun(m.run)) this.legendStale = true;
+        this.acrossStale = true;
         break;
       case 'exportResult':
         this.toast(m.detail, !m.ok);
@@ -181,6 +190,15 @@ export class ResultsApp {
     if (this.layoutStale) {
       this.layoutStale = false;
       this.layout();
+    }
+    if (this.acrossStale) {
+      this.acrossStale = false;
+      this.across.render({
+        runs: this.model.runs,
+        records: this.model.records,
+        labels: displayLabels(this.model.runs),
+        theme: this.theme,
+      });
     }
     for (const p of this.panels.values()) p.refresh();
     if (!this.painted && [...this.panels.values()].some((p) => p.created)) {
@@ -233,7 +251,7 @@ export class ResultsApp {
         this.panels.delete(id);
       }
     }
-    const order: HTMLElement[] = [];
+    const order: HTMLElement[] = [this.across.element];
     for (const { family, charts } of families) {
       const section = this.section(family.id, family.title);
       const cards: HTMLElement[] = [];
@@ -337,6 +355,8 @@ export class ResultsApp {
   private onThemeChanged(): void {
     this.theme = readTheme();
     this.legendStale = true;
+    this.across.reset();
+    this.acrossStale = true;
     for (const p of this.panels.values()) p.applyTheme();
     this.schedule();
   }

@@ -3,6 +3,7 @@
 // webview/ (browser side) and src/cli/report.ts (the static HTML report, which feeds the same UI).
 // Nothing here may import `vscode`, Node modules or tfjs.
 import type { MetricRecord } from '../src/runner/protocol';
+import type { PaperSetup } from '../src/spec/setup';
 
 export type RunStatusView = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -23,6 +24,8 @@ export interface RunView {
   error?: string;
   backend?: string;
   progress?: { step: number; totalSteps: number; epoch: number; epochs: number };
+  /** The run's cell in the paper's Table 1 grid: dataset, network, setting, optimizer, variant. */
+  setup?: PaperSetup;
 }
 
 // ---- host -> webview ----

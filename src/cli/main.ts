@@ -5,14 +5,21 @@
 //   wdlab run --resume RUN_DIR             continue a cancelled or interrupted run from its checkpoint
 //   wdlab list [--runs-dir DIR] [--json]   runs with status, backend, final metrics
 //   wdlab report RUN... [-o FILE]          one self-contained HTML file with the results charts
+//   wdlab download NAME [--data-dir DIR]   fetch CIFAR-10/100, MNIST or Fashion-MNIST (md5-checked)
+//   wdlab summary SPEC                     the layer table and parameter count of the spec's network(s)
+//   wdlab preset list|new NAME             the paper's 64 released configurations as specs (cli/preset.ts)
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
+import { isRealDataset, REAL_DATASETS } from '../engine/data/locate';
 import { DEFAULT_RUNS_DIR, listRuns, readRunInfo, readRunSpec, reconcileStatus } from '../runner/runStore';
 import { type SweepObserver, SweepRun } from '../runner/sweep';
 import type { TrialResult } from '../runner/trialRunner';
 import { formatDiagnostic, loadSpecFile, resolvedSpecDiagnostics, trialLabel } from '../spec';
+import { downloadCommand } from './download';
+import { PresetInputError, presetCommand } from './preset';
 import { ReportInputError, resolveReportRuns, writeReport } from './report';
+import { formatSummary } from './summary';
 import { formatTable, num, percent, seconds } from './table';
 
 const USAGE = `Weight Decay Lab ${version} — experiments on the three mechanisms of weight decay
@@ -24,13 +31,26 @@ Usage:
   wdlab list [--runs-dir DIR] [--json]    list runs with status, backend and final metrics
   wdlab report RUN... [-o FILE]           one HTML file with the charts of runs (run dirs, a runs dir
                                           or sweep group ids); default FILE: report.html
+  wdlab download NAME [--data-dir DIR]    fetch a dataset (cifar10, cifar100, mnist, fashion-mnist) from
+                                          its official address, md5-checked, resumable
+  wdlab summary SPEC                      the network's layer table: shapes, parameters, BN, decay,
+                                          K-FAC factor sizes, and the total parameter count
+  wdlab preset list [--dataset D] [--net N] [--setting S] [--optimizer O] [--variant baseline|WD] [--json]
+                                          the paper's 64 released configurations (Zhang et al. 2019)
+  wdlab preset new NAME [--cpu] [-o FILE] write one as a spec (NAME from the list, or table1: the whole
+                                          grid as one sweep); --cpu scales it down for a CPU; default
+                                          FILE: NAME.wdlab.json, never overwritten; -o - prints it
 
 Options:
   --runs-dir DIR   where runs are stored (default: $WDLAB_RUNS_DIR or ${DEFAULT_RUNS_DIR})
+  --data-dir DIR   where datasets are stored (default: $WDLAB_DATA or ~/.cache/wdlab/datasets)
   --quiet          print only the summary
   -h, --help       this help;  --version  the version
 
 Exit codes: 0 success, 1 a trial failed, 2 invalid input, 130 stopped by the user.`;
+
+/** The subcommands, for the unknown-command message. */
+const COMMANDS = ['validate', 'run', 'list', 'report', 'summary', 'preset', 'download'];
 
 /** A usage or input error: printed without a stack, exit code 2. */
 class UsageError extends Error {}
@@ -201,6 +221,15 @@ function list(values: { 'runs-dir'?: string; json?: boolean }): number {
   return 0;
 }
 
+function summary(args: string[]): number {
+  if (args.length !== 1) throw new UsageError('summary needs exactly one spec file');
+  const loaded = loadSpec(args[0]);
+  for (const d of loaded.diagnostics) console.error(formatDiagnostic(args[0], d));
+  if (!loaded.spec) return 2;
+  console.log(formatSummary(loaded.trials, trialLabel));
+  return 0;
+}
+
 function report(args: string[], values: { 'runs-dir'?: string; output?: string }): number {
   const out = resolve(values.output ?? 'report.html');
   try {
@@ -219,12 +248,20 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       'runs-dir': { type: 'string' },
+      'data-dir': { type: 'string' },
       resume: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
+      // wdlab preset
+      dataset: { type: 'string' },
+      net: { type: 'string' },
+      setting: { type: 'string' },
+      optimizer: { type: 'string' },
+      variant: { type: 'string' },
+      cpu: { type: 'boolean' },
     },
   });
   if (values.version) {
@@ -245,8 +282,22 @@ export async function main(argv: string[]): Promise<number> {
       return list(values);
     case 'report':
       return report(rest, values);
+    case 'download':
+      if (rest.length !== 1 || !isRealDataset(rest[0])) {
+        throw new UsageError(`download needs one dataset name: ${REAL_DATASETS.join(', ')}`);
+      }
+      return downloadCommand(rest[0], values['data-dir']);
+    case 'summary':
+      return summary(rest);
+    case 'preset':
+      try {
+        return presetCommand(rest, values);
+      } catch (e) {
+        if (e instanceof PresetInputError) throw new UsageError(e.message);
+        throw e;
+      }
     default:
-      throw new UsageError(`unknown command "${command}" (expected validate, run, list or report)`);
+      throw new UsageError(`unknown command "${command}" (expected one of: ${COMMANDS.join(', ')})`);
   }
 }
 

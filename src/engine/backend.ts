@@ -1,6 +1,7 @@
 // Backend selection (architecture.md, Engine): `auto` tries the native TensorFlow binding
 // (tfjs-node-gpu, then tfjs-node: optional dependencies whose install downloads libtensorflow and so is
-// absent on machines without internet), then wasm (XNNPACK + SIMD), then the pure-JS cpu backend.
+// absent on machines without internet), then WebGPU on a real GPU (Dawn from the optional `webgpu`
+// package, engines.md), then wasm (XNNPACK + SIMD), then the pure-JS cpu backend.
 // Probing never throws: every skipped backend is reported with the reason, for run.json and the UI.
 import '@tensorflow/tfjs-backend-cpu';
 import { createRequire } from 'node:module';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../spec/types';
 import { tf } from './tf';
+import { tryWebgpu } from './webgpu';
 
 export interface BackendInfo {
   /** The backend that runs: one of BackendName minus `auto`. */
@@ -79,7 +81,7 @@ export async function initBackend(
   options: BackendOptions = {},
 ): Promise<BackendInfo> {
   const order: Exclude<BackendName, 'auto'>[] =
-    requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+    requested === 'auto' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : [requested];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
@@ -87,7 +89,8 @@ export async function initBackend(
       if (name === 'tensorflow') device = `TensorFlow native (${await tryTensorflow()})`;
       else if (name === 'wasm') device = await tryWasm(options);
       else if (name === 'cpu') device = await tryCpu();
-      else throw new Error('not yet available in this version (planned: WebGPU through Dawn)');
+      // Asked for by name, a software adapter (Mesa llvmpipe) is accepted; `auto` wants a real GPU.
+      else device = await tryWebgpu({ allowSoftware: requested === 'webgpu' });
       await tf.ready();
       return { name, tfjsBackend: tf.getBackend(), device, skipped, versions: versions() };
     } catch (e) {

@@ -2,6 +2,7 @@
 // that metrics measure on again and again (the first examples, so every measurement sees the same ones).
 import { gatherBatch } from './data/batches';
 import type { DataSplit } from './data/dataset';
+import { readAndDispose } from './read';
 import { tf } from './tf';
 
 /** Mean softmax cross-entropy (science.md section 1) of logits against integer labels. */
@@ -26,15 +27,15 @@ export function inputsOf(split: DataSplit, inputShape: readonly number[]): tf.Te
 }
 
 /** Test-mode (BN moving averages) loss and accuracy over a split, in batches. */
-export function evaluate(
+export async function evaluate(
   model: { forward(x: tf.Tensor, training: boolean): tf.Tensor2D },
   split: DataSplit,
   inputShape: number[],
   numClasses: number,
   batchSize: number,
-): { loss: number; accuracy: number } {
-  let lossSum = 0;
-  let correct = 0;
+): Promise<{ loss: number; accuracy: number }> {
+  // Per-batch [loss sum, correct] stay on the device and are read back once, at the end.
+  const parts: tf.Tensor[] = [];
   for (let start = 0; start < split.n; start += batchSize) {
     const end = Math.min(start + batchSize, split.n);
     const indices = Uint32Array.from({ length: end - start }, (_, i) => start + i);
@@ -45,10 +46,10 @@ export function evaluate(
       const logits = model.forward(x, false);
       return tf.stack([tf.mul(crossEntropy(logits, y, numClasses), end - start), correctCount(logits, y)]);
     });
-    const [l, c] = out.dataSync();
-    out.dispose();
-    lossSum += l;
-    correct += c;
+    parts.push(out);
   }
+  const totals = tf.tidy(() => tf.sum(tf.stack(parts), 0));
+  tf.dispose(parts);
+  const [lossSum, correct] = await readAndDispose(totals);
   return { loss: lossSum / split.n, accuracy: correct / split.n };
 }

@@ -12,8 +12,10 @@ import { correctCount, crossEntropy } from './evaluate';
 import { Monitor } from './metrics/monitor';
 import { buildModel } from './models/build';
 import type { Model } from './models/model';
+import { type NormTargets, rescaleToNorms } from './normTransfer';
 import { createOptimizer, decayedParamNames } from './optimizers';
 import { defaultInverseDelay, type Optimizer, type Param } from './optimizers/optimizer';
+import { read } from './read';
 import { learningRate, stepsPerEpoch } from './schedule';
 import { tf } from './tf';
 
@@ -37,6 +39,8 @@ export interface TrainOptions {
   /** Folder for checkpoints; resume reads the latest one from it. */
   checkpointDir: string;
   resume: boolean;
+  /** The paper's wn-conv (normTransfer.ts): kernel norms to rescale to at each epoch end. */
+  normTargets?: NormTargets;
 }
 
 /** A model with its optimizer and named parameters: everything a step and a checkpoint touch. */
@@ -70,16 +74,17 @@ export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): 
 }
 
 /**
- * One optimizer step on a batch. Returns [loss, correct predictions] read back together. The BN moving
- * averages are updated from the pre-update weights, as the official code's update ops do.
+ * One optimizer step on a batch. Returns [loss, correct predictions], read back together (asynchronously:
+ * engine/read.ts). The BN moving averages are updated from the pre-update weights, as the official code's
+ * update ops do.
  */
-export function trainStep(
+export async function trainStep(
   state: TrainingState,
   x: tf.Tensor,
   labels: tf.Tensor1D,
   numClasses: number,
   lr: number,
-): [number, number] {
+): Promise<[number, number]> {
   const { model, params, optimizer } = state;
   const byVariable = new Map(params.map((p) => [p.variable.name, p.name]));
   let logits: tf.Tensor2D | undefined;
@@ -95,27 +100,38 @@ export function trainStep(
   const stats = tf.tidy(() => tf.stack([value, correctCount(logits!, labels)]));
   // K-FAC: curvature on this batch at the pre-update weights (science.md section 6), before the BN update
   // consumes the step's batch statistics.
-  optimizer.updateCurvature?.(model, x);
-  model.updateBatchNormStats(x);
-  optimizer.step(gradsByParam, lr);
-  const [loss, correct] = stats.dataSync();
-  tf.dispose([value, stats, logits!, ...Object.values(grads)]);
-  return [loss, correct];
+  try {
+    await optimizer.updateCurvature?.(model, x);
+    model.updateBatchNormStats(x);
+    await optimizer.step(gradsByParam, lr);
+    const [loss, correct] = await read(stats);
+    return [loss, correct];
+  } finally {
+    tf.dispose([value, stats, logits!, ...Object.values(grads)]);
+  }
 }
 
 export { evaluate } from './evaluate';
 
-function checkpointTensors(state: TrainingState): { name: string; shape: number[]; data: Float32Array }[] {
-  const read = (name: string, t: tf.Tensor) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array });
+async function checkpointTensors(
+  state: TrainingState,
+): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+  const entry = async (name: string, t: tf.Tensor) => ({
+    name,
+    shape: t.shape,
+    data: (await read(t)) as Float32Array,
+  });
   // getState() hands out copies of the optimizer's slots: read, then dispose them.
   const slots = state.optimizer.getState();
-  const out = [
-    ...state.params.map((p) => read(`param:${p.name}`, p.variable)),
-    ...[...state.model.stateVariables()].map(([n, v]) => read(`state:${n}`, v)),
-    ...[...slots].map(([n, t]) => read(`optimizer:${n}`, t)),
-  ];
-  tf.dispose([...slots.values()]);
-  return out;
+  try {
+    return await Promise.all([
+      ...state.params.map((p) => entry(`param:${p.name}`, p.variable)),
+      ...[...state.model.stateVariables()].map(([n, v]) => entry(`state:${n}`, v)),
+      ...[...slots].map(([n, t]) => entry(`optimizer:${n}`, t)),
+    ]);
+  } finally {
+    tf.dispose([...slots.values()]);
+  }
 }
 
 function restoreCheckpoint(state: TrainingState, dir: string): { step: number; elapsed: number } {
@@ -174,11 +190,11 @@ export async function train(
     epochs: training.epochs,
   });
   const base = (): MetricRecord => ({ step, epoch: step / perEpoch, time: elapsed() });
-  const saveCheckpoint = () => {
+  const saveCheckpoint = async () => {
     writeCheckpoint(
       options.checkpointDir,
       { step, optimizerIterations: optimizer.iterations, elapsed: elapsed() },
-      checkpointTensors(state),
+      await checkpointTensors(state),
     );
     events.checkpoint(step);
   };
@@ -186,8 +202,8 @@ export async function train(
   // Seconds of optimizer steps (batch assembly included) since the previous record: `time/train`.
   let trainSeconds = 0;
   /** Measures and emits the record after `step` steps; returns a failure reason if a value is not finite. */
-  const emit = (fields: Record<string, number>, lr: number): string | undefined => {
-    const measured = monitor.measure(step, lr);
+  const emit = async (fields: Record<string, number>, lr: number): Promise<string | undefined> => {
+    const measured = await monitor.measure(step, lr);
     const record: MetricRecord = { ...base(), ...fields, ...measured, 'time/train': trainSeconds };
     trainSeconds = 0;
     // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
@@ -199,7 +215,7 @@ export async function train(
 
   if (step === 0) {
     // The initial state: chance-level test metrics, the weight norms and mechanism-2 norms at initialisation.
-    const reason = emit({}, lrAt(0));
+    const reason = await emit({}, lrAt(0));
     if (reason) return { status: 'failed', reason, progress: progress() };
   }
 
@@ -219,12 +235,10 @@ export async function train(
 
   let window = { steps: 0, loss: 0, correct: 0, examples: 0 };
   let permutation: { epoch: number; order: Uint32Array } | undefined;
-  while (step < totalSteps) {
-    // Before the step: the angular update of a record needs the kernels as they were.
-    monitor.beforeStep(step);
-    const stepStarted = performance.now();
-    const epoch = Math.floor(step / perEpoch);
-    const batchIndex = step % perEpoch;
+  /** The host-side batch of optimizer step `s` (0-based): a pure function of (seed, epoch, batch index). */
+  const batchAt = (s: number): { x: Float32Array; y: Int32Array; size: number } => {
+    const epoch = Math.floor(s / perEpoch);
+    const batchIndex = s % perEpoch;
     if (permutation?.epoch !== epoch)
       permutation = { epoch, order: epochPermutation(n, training.seed, epoch) };
     const indices = permutation.order.subarray(
@@ -232,17 +246,28 @@ export async function train(
       Math.min((batchIndex + 1) * training.batchSize, n),
     );
     const batch = gatherBatch(data.train, indices, inputShape);
-    const pixels =
+    const x =
       spec.data.augment && data.isImage
         ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex)
         : batch.x;
+    return { x, y: batch.y, size: indices.length };
+  };
+  // Prefetch (issue 6): the next step's batch is assembled (gather + crop/flip) while the device runs this
+  // step — trainStep returns at its first read-back, with the step's kernels queued on a GPU backend.
+  let next = step < totalSteps ? batchAt(step) : undefined;
+  while (step < totalSteps) {
+    // Before the step: the angular update of a record needs the kernels as they were.
+    monitor.beforeStep(step);
+    const stepStarted = performance.now();
+    const batch = next ?? batchAt(step);
     const lr = lrAt(step);
-    const x = tf.tensor(pixels, [indices.length, ...inputShape]);
+    const x = tf.tensor(batch.x, [batch.size, ...inputShape]);
     const y = tf.tensor1d(batch.y, 'int32');
     // K-FAC: if this step swaps in eigenbases still being computed off-thread, wait for them here.
     if (optimizer.beforeStep) await optimizer.beforeStep();
-    const [loss, correct] = trainStep(state, x, y, numClasses, lr);
-    tf.dispose([x, y]);
+    const running = trainStep(state, x, y, numClasses, lr).finally(() => tf.dispose([x, y]));
+    next = step + 1 < totalSteps ? batchAt(step + 1) : undefined;
+    const [loss, correct] = await running;
     step += 1;
     trainSeconds += (performance.now() - stepStarted) / 1000;
     if (!Number.isFinite(loss)) {
@@ -256,15 +281,26 @@ export async function train(
     }
     window = {
       steps: window.steps + 1,
-      loss: window.loss + loss * indices.length,
+      loss: window.loss + loss * batch.size,
       correct: window.correct + correct,
-      examples: window.examples + indices.length,
+      examples: window.examples + batch.size,
     };
 
     const epochEnd = step % perEpoch === 0;
+    // wn-conv: after the epoch, each selected kernel takes the reference run's norm (the record shows it).
+    const rescaled: Record<string, number> = {};
+    const norms = epochEnd ? options.normTargets?.get(step / perEpoch) : undefined;
+    if (norms) {
+      for (const [layer, alpha] of await rescaleToNorms(model, norms))
+        rescaled[`normTransfer/${layer}`] = alpha;
+    }
     if (monitor.recordDue(step)) {
-      const reason = emit(
-        { 'train/loss': window.loss / window.examples, 'train/accuracy': window.correct / window.examples },
+      const reason = await emit(
+        {
+          'train/loss': window.loss / window.examples,
+          'train/accuracy': window.correct / window.examples,
+          ...rescaled,
+        },
         lr,
       );
       if (reason) return { status: 'failed', reason, progress: progress() };
@@ -273,13 +309,13 @@ export async function train(
     }
     const epochsDone = step / perEpoch;
     if (epochEnd && (epochsDone % training.checkpointEveryEpochs === 0 || step === totalSteps))
-      saveCheckpoint();
+      await saveCheckpoint();
     events.afterStep?.(step, tf.memory().numTensors);
 
     // Let the process handle messages (a stop request) between steps: tfjs work here is synchronous.
     await new Promise((resolve) => setImmediate(resolve));
     if (step < totalSteps && events.stopRequested()) {
-      saveCheckpoint();
+      await saveCheckpoint();
       return { status: 'cancelled', progress: progress() };
     }
   }

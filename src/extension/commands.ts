@@ -5,7 +5,9 @@ import { rm } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { trialLabel } from '../spec';
+import { downloadDatasetCommand } from './datasetDownload';
 import type { ExperimentRunner, JobOutcome } from './experimentRunner';
+import { newFromPaper } from './newFromPaper';
 import type { ResultsHost } from './resultsHost';
 import type { CatalogRun, RunCatalog } from './runCatalog';
 import type { RunsNode } from './runsTree';
@@ -198,6 +200,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return uri;
     }),
 
+    register('wdlab.newFromPaper', (preset?: string, scale?: 'paper' | 'cpu') =>
+      newFromPaper(log, preset, scale),
+    ),
+
     register('wdlab.runExperiment', async (arg?: vscode.Uri | string): Promise<JobOutcome | undefined> => {
       if (!requireTrust()) return undefined;
       const uri = await specUri(arg);
@@ -347,6 +353,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('wdlab.showLogs', () => log.show(true)),
 
     register('wdlab.refreshRuns', () => catalog.scan()),
+
+    register('wdlab.downloadDataset', (name?: unknown) => downloadDatasetCommand(log, name)),
   ];
 }
 

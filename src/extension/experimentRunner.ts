@@ -63,6 +63,8 @@ export class ExperimentRunner implements vscode.Disposable {
     private readonly catalog: RunCatalog,
     private readonly log: vscode.LogOutputChannel,
     private readonly stopGraceMs: () => number,
+    /** Added to each trainer's environment, read when a job is queued (WDLAB_DATA from the settings). */
+    private readonly trainerEnv: () => Record<string, string> = () => ({}),
   ) {
     this.statusItem = vscode.window.createStatusBarItem('wdlab.status', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'Weight Decay Lab';
@@ -101,7 +103,7 @@ export class ExperimentRunner implements vscode.Disposable {
       started: false,
       runIds: [],
       sweep: new SweepRun(
-        { stopGraceMs: this.stopGraceMs() },
+        { stopGraceMs: this.stopGraceMs(), env: this.trainerEnv() },
         this.observer(() => job),
       ),
     };

@@ -7,7 +7,7 @@ import { ExperimentRunner } from './experimentRunner';
 import { ResultsHost } from './resultsHost';
 import { RunCatalog } from './runCatalog';
 import { RunsTreeProvider } from './runsTree';
-import { runsDirectory, stopGraceMs } from './settings';
+import { runsDirectory, stopGraceMs, trainerEnv } from './settings';
 import { SpecDiagnostics } from './specDiagnostics';
 
 /** What activate() returns: the extension's parts, for the integration tests. */
@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): WdlabApi {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Weight Decay Lab', { log: true });
   const catalog = new RunCatalog(runsDirectory(context), log);
-  const runner = new ExperimentRunner(catalog, log, stopGraceMs);
+  const runner = new ExperimentRunner(catalog, log, stopGraceMs, trainerEnv);
   active = runner;
   const diagnostics = new SpecDiagnostics();
   const runsProvider = new RunsTreeProvider(catalog);

@@ -1,4 +1,5 @@
 // Settings under `wdlab.` (package.json contributes.configuration).
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_RUNS_DIR } from '../runner/runStore';
@@ -17,4 +18,24 @@ export function runsDirectory(context: vscode.ExtensionContext): string {
 export function stopGraceMs(): number {
   const s = vscode.workspace.getConfiguration('wdlab').get<number>('stopGracePeriodSeconds', 30);
   return Math.max(1, Number.isFinite(s) ? s : 30) * 1000;
+}
+
+/**
+ * `wdlab.dataDirectory`, absolute (`~` is the home folder; a relative path is resolved against the first
+ * workspace folder, else the home folder), or undefined when unset (engine/data/locate.ts then decides).
+ */
+export function dataDirectory(): string | undefined {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const configured = vscode.workspace.getConfiguration('wdlab', folder).get<string>('dataDirectory')?.trim();
+  if (!configured) return undefined;
+  const value =
+    configured === '~' || configured.startsWith('~/') ? join(homedir(), configured.slice(1)) : configured;
+  if (isAbsolute(value)) return value;
+  return join(folder ? folder.uri.fsPath : homedir(), value);
+}
+
+/** What the trainer processes add to their environment: WDLAB_DATA from `wdlab.dataDirectory` when set. */
+export function trainerEnv(): Record<string, string> {
+  const dir = dataDirectory();
+  return dir ? { WDLAB_DATA: dir } : {};
 }

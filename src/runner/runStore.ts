@@ -23,6 +23,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { RunView } from '../../webview/protocol';
 import { resolveSpec } from '../spec';
+import { type PaperSetup, paperSetup } from '../spec/setup';
 import type { ExperimentSpec, Trial } from '../spec/types';
 import type { BackendReport, LayerInfo, MetricRecord, TrainingProgress } from './protocol';
 
@@ -40,6 +41,8 @@ export interface RunInfo {
   endedAt?: string;
   /** The spec file the run came from, if any. */
   specFile?: string;
+  /** The trial's coordinates in the paper's Table 1 grid (spec/setup.ts), for the Table view. */
+  setup?: PaperSetup;
   backend?: BackendReport;
   parameterCount?: number;
   /** The model's linear layers: which are scale-invariant and decayed (from the trainer's `ready`). */
@@ -113,6 +116,7 @@ export function createSweepRuns(
       status: 'queued',
       createdAt: now.toISOString(),
       specFile,
+      setup: paperSetup(trial.spec),
       ownerPid: process.pid,
       host: hostname(),
     });
@@ -240,5 +244,6 @@ export function toRunView(info: RunInfo): RunView {
     error: info.error?.message,
     backend: info.backend?.name,
     progress: info.progress,
+    setup: info.setup,
   };
 }

@@ -4,15 +4,17 @@
 //
 // Stopping: a `stop` message, SIGINT/SIGTERM (Ctrl+C in a terminal reaches the whole process group) or
 // the parent going away all request a graceful stop at the next step boundary (checkpoint, `cancelled`).
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { readCheckpointState } from '../engine/checkpointFormat';
 import { loadDataset } from '../engine/data/registry';
 import { layerFacts } from '../engine/metrics/monitor';
+import { normTargetsFrom } from '../engine/normTransfer';
 import { stepsPerEpoch } from '../engine/schedule';
 import { createTrainingState, train } from '../engine/trainer';
 import type { DoneMessage, FromTrainer, StartMessage, ToTrainer } from './protocol';
-import { appendMetric } from './runStore';
+import { appendMetric, readMetrics, readRunInfo, runFiles } from './runStore';
 
 let stopRequested = false;
 
@@ -23,12 +25,42 @@ function send(message: FromTrainer): Promise<void> {
   });
 }
 
+/** The folder of the spec file a run came from, when run.json records it. */
+function specFolder(runDir: string): string | undefined {
+  try {
+    const file = readRunInfo(runDir).specFile;
+    return file ? dirname(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function run(start: StartMessage): Promise<DoneMessage> {
   const { spec } = start;
   const backend = await initBackend(spec.training.backend);
-  const data = await loadDataset(spec.data);
+  // A relative data.path means the spec file's folder (run.json keeps the spec file's absolute path).
+  const data = await loadDataset(spec.data, { baseDir: specFolder(start.runDir) });
   const state = createTrainingState(spec, data);
   const checkpointDir = join(start.runDir, 'checkpoint');
+  const transfer = spec.regularization.normTransfer;
+  let normTargets: ReturnType<typeof normTargetsFrom> | undefined;
+  if (transfer) {
+    // wn-conv: the reference run's kernel norms at its epoch ends (a relative path: the spec file's folder).
+    const reference = resolve(specFolder(start.runDir) ?? process.cwd(), transfer.referenceRun);
+    if (!existsSync(runFiles(reference).metrics)) {
+      throw new Error(
+        `norm transfer: regularization.normTransfer.referenceRun "${transfer.referenceRun}" is not a run folder (no ${runFiles(reference).metrics})`,
+      );
+    }
+    const records = readMetrics(reference);
+    normTargets = normTargetsFrom(
+      records,
+      state.model.layers,
+      transfer.apply,
+      spec.training.epochs,
+      reference,
+    );
+  }
   const perEpoch = stepsPerEpoch(data.train.n, spec.training.batchSize);
   await send({
     type: 'ready',
@@ -53,11 +85,21 @@ async function run(start: StartMessage): Promise<DoneMessage> {
       checkpoint: (step) => void send({ type: 'checkpoint', step }),
       stopRequested: () => stopRequested,
     },
-    { checkpointDir, resume: start.resume },
+    { checkpointDir, resume: start.resume, normTargets },
   );
   // Ends K-FAC's eigendecomposition worker thread, if any.
   state.optimizer.dispose();
   return { type: 'done', ...outcome };
+}
+
+/** Adds what to do to failures whose raw message says nothing to a user (engines.md: wasm's 32-bit memory). */
+function explainFailure(message: string, backend: string): string {
+  if (/memory access out of bounds|Out of memory|Cannot allocate Wasm memory/i.test(message)) {
+    return `the wasm backend ran out of its 32-bit WebAssembly memory (${message.split('\n')[0]}): use a smaller training.batchSize or model.width, or a GPU backend (tensorflow, webgpu)`;
+  }
+  return backend === 'webgpu' && /OffscreenCanvas/.test(message)
+    ? `${message} (a synchronous read-back on webgpu: please report this)`
+    : message;
 }
 
 const requestStop = () => {
@@ -78,7 +120,7 @@ process.on('message', (message: ToTrainer) => {
       (e: unknown): DoneMessage => ({
         type: 'done',
         status: 'failed',
-        reason: e instanceof Error ? e.message : String(e),
+        reason: explainFailure(e instanceof Error ? e.message : String(e), message.spec.training.backend),
         stack: e instanceof Error ? e.stack : undefined,
         progress: { step: 0, totalSteps: 0, epoch: 0, epochs: message.spec.training.epochs },
       }),

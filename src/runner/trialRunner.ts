@@ -23,6 +23,8 @@ export interface TrialRunnerOptions {
   stopGraceMs?: number;
   /** How many trailing lines of the trainer's stderr a failure keeps. */
   stderrLines?: number;
+  /** Variables added to the trainer's environment (the extension passes WDLAB_DATA this way). */
+  env?: Record<string, string>;
 }
 
 export interface TrialResult {
@@ -104,6 +106,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // The trainer must not inherit a debugger or loader flags meant for the parent.
       execArgv: [],
+      env: { ...process.env, ...this.options.env },
     });
     this.child = child;
     this.update({ trainerPid: child.pid });

@@ -3,9 +3,17 @@
 // architecture facts a flat JSON Schema cannot express without a cascade of if/then errors.
 import type { Arch, BackendName, DatasetName } from './types';
 
-export const UNAVAILABLE_DATASETS: readonly DatasetName[] = ['cifar10', 'cifar100', 'mnist', 'fashion-mnist'];
-export const AVAILABLE_DATASETS: readonly DatasetName[] = ['synthetic-images', 'synthetic-vectors'];
-export const UNAVAILABLE_BACKENDS: readonly BackendName[] = ['webgpu'];
+/**
+ * Examples in the official splits of the real datasets (science.md section 1: CIFAR 50k train / 10k test;
+ * MNIST and Fashion-MNIST 60k / 10k): trainSize / testSize can take at most these.
+ */
+export const DATASET_SPLIT_SIZES: Partial<Record<DatasetName, { train: number; test: number }>> = {
+  cifar10: { train: 50_000, test: 10_000 },
+  cifar100: { train: 50_000, test: 10_000 },
+  mnist: { train: 60_000, test: 10_000 },
+  'fashion-mnist': { train: 60_000, test: 10_000 },
+};
+export const UNAVAILABLE_BACKENDS: readonly BackendName[] = [];
 
 /** Depths with a defined layer layout; the first is the default. */
 export const ARCH_DEPTHS: Partial<Record<Arch, readonly number[]>> = {
@@ -26,15 +34,20 @@ export const DATASET_CLASSES: Record<DatasetName, number> = {
   'fashion-mnist': 10,
 };
 
-/** Input features of each dataset's examples (images: height x width x channels), what an MLP's first layer takes. */
-export const DATASET_FEATURES: Record<DatasetName, number> = {
-  'synthetic-images': 32 * 32 * 3,
-  'synthetic-vectors': 64,
-  cifar10: 32 * 32 * 3,
-  cifar100: 32 * 32 * 3,
-  mnist: 28 * 28,
-  'fashion-mnist': 28 * 28,
+/** Shape of one example of each dataset: images NHWC [height, width, channels], vectors [features]. */
+export const DATASET_INPUT_SHAPES: Record<DatasetName, readonly number[]> = {
+  'synthetic-images': [32, 32, 3],
+  'synthetic-vectors': [64],
+  cifar10: [32, 32, 3],
+  cifar100: [32, 32, 3],
+  mnist: [28, 28, 1],
+  'fashion-mnist': [28, 28, 1],
 };
+
+/** Input features of each dataset's examples (images: height x width x channels), what an MLP's first layer takes. */
+export const DATASET_FEATURES = Object.fromEntries(
+  Object.entries(DATASET_INPUT_SHAPES).map(([name, shape]) => [name, shape.reduce((a, b) => a * b, 1)]),
+) as Record<DatasetName, number>;
 
 /**
  * Above this factor size K-FAC's float64 CPU eigendecomposition (about 4 s at 1000, cubic) earns a warning.

@@ -74,9 +74,20 @@ export function variantFor(schema: SchemaNode, value: unknown): Variant | undefi
   return variantsOf(schema).find((v) => value[v.discriminator] === v.value);
 }
 
-/** Dotted paths a sweep may vary: the sweep block's declared properties. */
+/**
+ * The sweep key whose values are cases: objects that set several paths at once, one trial per case (a grid
+ * that is not a cartesian product, such as the paper's Table 1). Its keys are the sweepable paths plus
+ * `CASE_LABEL_KEY`.
+ */
+export const SWEEP_CASES_KEY = 'cases';
+/** The key of a case that names its trials instead of listing its values. */
+export const CASE_LABEL_KEY = 'label';
+
+/** Dotted paths a sweep may vary: the sweep block's declared properties, but for `cases`. */
 export function sweepablePaths(): string[] {
-  return Object.keys(experimentSchema.properties?.sweep?.properties ?? {});
+  return Object.keys(experimentSchema.properties?.sweep?.properties ?? {}).filter(
+    (k) => k !== SWEEP_CASES_KEY,
+  );
 }
 
 let validator: ValidateFunction | undefined;
@@ -133,9 +144,11 @@ function humanize(e: ErrorObject, segments: Segment[]): Problem {
       const key = String(params.additionalProperty);
       const allowed = Object.keys(parent?.properties ?? {});
       const at = [...segments, key];
-      if (segments.length === 1 && segments[0] === 'sweep') {
+      const inCase = segments.length === 3 && segments[0] === 'sweep' && segments[1] === SWEEP_CASES_KEY;
+      if ((segments.length === 1 && segments[0] === 'sweep') || inCase) {
         if (key in NOT_SWEEPABLE) return error(at, `"${key}" cannot be swept (${NOT_SWEEPABLE[key]})`, 'key');
-        return error(at, `unknown sweep path "${key}"${didYouMean(key, allowed)}`, 'key');
+        const where = inCase ? ` in ${subject}` : '';
+        return error(at, `unknown sweep path "${key}"${where}${didYouMean(key, allowed)}`, 'key');
       }
       const where = segments.length === 0 ? 'the spec' : subject;
       return error(at, `unknown key "${key}" in ${where}${didYouMean(key, allowed)}`, 'key');
@@ -175,6 +188,8 @@ function humanize(e: ErrorObject, segments: Segment[]): Problem {
       return error(segments, `${subject} must have at least ${params.limit} items (got ${countOf(e.data)})`);
     case 'maxItems':
       return error(segments, `${subject} must have at most ${params.limit} items (got ${countOf(e.data)})`);
+    case 'minProperties':
+      return error(segments, `${subject} must not be empty`, 'start');
     case 'minLength':
       return error(segments, `${subject} must not be empty`);
     case 'maxLength':

@@ -2,21 +2,21 @@
 // or schedule type, and combinations that are valid JSON but wrong science or wasted compute.
 import {
   ARCH_DEPTHS,
-  AVAILABLE_DATASETS,
   DATASET_CLASSES,
-  DATASET_FEATURES,
+  DATASET_INPUT_SHAPES,
+  DATASET_SPLIT_SIZES,
   EXACT_JACOBIAN_MAX_CLASSES,
   KFAC_LARGE_FACTOR,
   MAX_TRIALS,
   UNAVAILABLE_BACKENDS,
-  UNAVAILABLE_DATASETS,
   VECTOR_DATASETS,
 } from './catalog';
 import { resolveSpec } from './defaults';
+import { largestKfacFactor, networkLayout } from './layout';
 import { describeValue, formatPath, isPlainObject } from './paths';
 import { error, type Problem, warning } from './problem';
 import { experimentSchema, variantFor } from './schema';
-import type { DatasetName } from './types';
+import type { DataSpec, DatasetName, ModelSpec } from './types';
 
 type Block = Record<string, unknown>;
 
@@ -51,13 +51,21 @@ function includes<T>(list: readonly T[], v: unknown): v is T {
 
 function dataProblems(data: Block): Problem[] {
   const problems: Problem[] = [];
-  if (includes(UNAVAILABLE_DATASETS, data.dataset)) {
-    problems.push(
-      error(
-        ['data', 'dataset'],
-        `dataset "${data.dataset}" is not yet available in this version; use ${AVAILABLE_DATASETS.join(' or ')}`,
-      ),
-    );
+  const splits =
+    typeof data.dataset === 'string' ? DATASET_SPLIT_SIZES[data.dataset as DatasetName] : undefined;
+  for (const [key, split, words] of [
+    ['trainSize', 'train', 'training'],
+    ['testSize', 'test', 'test'],
+  ] as const) {
+    const n = data[key];
+    if (splits && typeof n === 'number' && n > splits[split]) {
+      problems.push(
+        error(
+          ['data', key],
+          `data.${key} (${n}) is more than the ${splits[split]} ${words} examples of ${data.dataset}`,
+        ),
+      );
+    }
   }
   if (data.augment === true && includes(VECTOR_DATASETS, data.dataset)) {
     problems.push(
@@ -148,7 +156,7 @@ function optimizerProblems(optimizer: Block, effective: Block, model: Block, dat
     problems.push(error(['optimizer', 'nesterov'], 'nesterov needs momentum > 0 (momentum is 0)'));
   }
   if (optimizer.type === 'kfac-f' || optimizer.type === 'kfac-g') {
-    const d = largestKfacFactor(model, data);
+    const d = largestFactorOf(model, data);
     if (d !== undefined && d > KFAC_LARGE_FACTOR) {
       const seconds = Math.round(4 * (d / 1000) ** 3);
       problems.push(
@@ -163,25 +171,21 @@ function optimizerProblems(optimizer: Block, effective: Block, model: Block, dat
 }
 
 /**
- * The largest K-FAC factor dimension of a model (science.md section 6): d_A = fan-in + 1 (conv: 9 C_in + 1)
- * or d_S = outputs, from the architecture's layer widths (undefined when the spec is too broken to tell).
+ * The largest K-FAC factor dimension of the network (science.md section 6; layout.ts), or undefined when the
+ * spec is too broken to tell (the schema reports why).
  */
-function largestKfacFactor(model: Block, data: Block): number | undefined {
-  const features = DATASET_FEATURES[data.dataset as DatasetName];
-  if (!features) return undefined;
-  const width = typeof model.width === 'number' ? model.width : 1;
-  const channels = (c: number) => Math.max(1, Math.round(c * width));
-  switch (model.arch) {
-    case 'mlp': {
-      const hidden = Array.isArray(model.hidden) ? model.hidden.filter((h) => typeof h === 'number') : [];
-      return Math.max(features + 1, ...hidden.map((h) => h + 1));
-    }
-    case 'vgg':
-      return 9 * channels(512) + 1;
-    case 'resnet':
-      return 9 * channels(64) + 1;
-    default:
-      return undefined;
+function largestFactorOf(model: Block, data: Block): number | undefined {
+  if (!Object.hasOwn(DATASET_INPUT_SHAPES, String(data.dataset))) return undefined;
+  try {
+    const layout = networkLayout({
+      data: data as unknown as DataSpec,
+      model: model as unknown as ModelSpec,
+      regularization: { type: 'none', coefficient: 0, apply: 'all' },
+    });
+    const d = largestKfacFactor(layout);
+    return Number.isFinite(d) ? d : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -196,6 +200,15 @@ function regularizationProblems(reg: Block, effective: Block, model: Block): Pro
       warning(
         ['regularization', 'coefficient'],
         `coefficient is 0, so "${effective.type}" has no effect; use type "none" for the baseline`,
+      ),
+    );
+  }
+  if (isPlainObject(reg.normTransfer) && effective.type !== 'none') {
+    problems.push(
+      warning(
+        ['regularization', 'normTransfer'],
+        `normTransfer (the paper's wn-conv) is meant to replace weight decay: with type "${effective.type}" both act, so the run no longer isolates the norm's effect; use type "none"`,
+        'key',
       ),
     );
   }
@@ -261,6 +274,15 @@ function trainingProblems(raw: Block, training: Block, data: Block): Problem[] {
       error(
         ['training', 'backend'],
         `backend "${rawTraining.backend}" is not yet available in this version; use auto, tensorflow, wasm or cpu`,
+      ),
+    );
+  }
+  const optimizer = isPlainObject(raw.optimizer) ? raw.optimizer.type : undefined;
+  if (rawTraining.backend === 'webgpu' && (optimizer === 'kfac-f' || optimizer === 'kfac-g')) {
+    problems.push(
+      error(
+        ['training', 'backend'],
+        `K-FAC (${optimizer}) does not run on the webgpu backend yet: it reads its curvature factors back synchronously, which WebGPU in Node cannot; use auto, tensorflow (tfjs-node-gpu on a GPU), wasm or cpu`,
       ),
     );
   }

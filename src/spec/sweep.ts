@@ -1,12 +1,15 @@
 // Sweep expansion: the cartesian product of the sweep's value lists, one resolved spec per trial.
 import { resolveSpec } from './defaults';
-import { deepClone, setAtPath } from './paths';
-import type { ExperimentSpec, Trial } from './types';
+import { deepClone, isPlainObject, setAtPath } from './paths';
+import { CASE_LABEL_KEY, SWEEP_CASES_KEY } from './schema';
+import type { ExperimentSpec, Trial, TrialCase } from './types';
 
 /**
  * Trials in key order with the last key varying fastest (like nested loops written in key order).
  * Each trial spec is an independent deep copy with its values applied, `sweep` emptied, and defaults
  * re-resolved, so a value that changes a type (optimizer.type = "adam") gets that type's own fields.
+ * A `cases` axis contributes one value per case, each setting several paths at once, in the case's key
+ * order; the trial's `values` list those paths one by one.
  */
 export function expandSweep(spec: ExperimentSpec): Trial[] {
   const axes = Object.entries(spec.sweep ?? {});
@@ -22,24 +25,53 @@ export function expandSweep(spec: ExperimentSpec): Trial[] {
       .map(([path, list]) => {
         const pick = rest % list.length;
         rest = Math.floor(rest / list.length);
-        return [path, list[pick]] as const;
+        return [path, list[pick], pick] as const;
       })
       .reverse();
     const trialSpec = deepClone(spec);
     trialSpec.sweep = {};
-    for (const [path, v] of picks) {
+    let trialCase: TrialCase | undefined;
+    for (const [path, v, pick] of picks) {
+      if (path === SWEEP_CASES_KEY && isPlainObject(v)) {
+        trialCase = applyCase(trialSpec, v, pick, values);
+        continue;
+      }
       values[path] = deepClone(v);
       setAtPath(trialSpec, path, deepClone(v));
     }
-    trials.push({ index, count, values, spec: resolveSpec(trialSpec) });
+    const trial: Trial = { index, count, values, spec: resolveSpec(trialSpec) };
+    if (trialCase) trial.case = trialCase;
+    trials.push(trial);
   }
   return trials;
 }
 
-/** `regularization.type=none, training.seed=1`; "" when the experiment is a single trial. */
+function applyCase(
+  trialSpec: ExperimentSpec,
+  entry: Record<string, unknown>,
+  index: number,
+  values: Record<string, unknown>,
+): TrialCase {
+  const paths: string[] = [];
+  for (const [path, v] of Object.entries(entry)) {
+    if (path === CASE_LABEL_KEY) continue;
+    paths.push(path);
+    values[path] = deepClone(v);
+    setAtPath(trialSpec, path, deepClone(v));
+  }
+  const label = entry[CASE_LABEL_KEY];
+  return typeof label === 'string' ? { index, label, paths } : { index, paths };
+}
+
+/**
+ * `regularization.type=none, training.seed=1`; "" when the experiment is a single trial. A labelled
+ * case shows as its label in place of the paths it set.
+ */
 export function trialLabel(trial: Trial): string {
   if (trial.count <= 1) return '';
-  return Object.entries(trial.values)
-    .map(([path, v]) => `${path}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(', ');
+  const fromCase = new Set(trial.case?.label === undefined ? [] : trial.case.paths);
+  const parts = Object.entries(trial.values)
+    .filter(([path]) => !fromCase.has(path))
+    .map(([path, v]) => `${path}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return trial.case?.label === undefined ? parts.join(', ') : [trial.case.label, ...parts].join(', ');
 }

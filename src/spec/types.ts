@@ -84,6 +84,17 @@ export interface RegularizationSpec {
   /** lambda in science.md section 2. */
   coefficient: number;
   apply: DecayScope;
+  /**
+   * The paper's wn-conv (science.md section 3): after every epoch, rescale each selected layer's kernel to
+   * the norm `weightNorm/<layer>` the reference run recorded at that epoch's end. Absent: off.
+   */
+  normTransfer?: NormTransferSpec;
+}
+
+export interface NormTransferSpec {
+  /** The reference run's folder; relative to the spec file's folder. */
+  referenceRun: string;
+  apply: DecayScope;
 }
 
 export type ScheduleSpec =
@@ -149,9 +160,18 @@ export interface ExperimentSpec {
 export interface Trial {
   index: number;
   count: number;
-  /** The sweep values of this trial, by dotted path, in sweep-key order. */
+  /** The sweep values of this trial, by dotted path, in sweep-key order (a case's paths in its key order). */
   values: Record<string, unknown>;
+  /** The entry of `sweep.cases` this trial applied, if the sweep has cases. */
+  case?: TrialCase;
   spec: ExperimentSpec;
+}
+
+/** Which case of `sweep.cases` a trial applied: its position, its label, and the paths it set. */
+export interface TrialCase {
+  index: number;
+  label?: string;
+  paths: string[];
 }
 
 // ---- Diagnostics: every problem in a spec carries where and why. ----

@@ -126,6 +126,24 @@ try {
   }
   step(`${charts.length} charts in ${families.length} families`);
 
+  // The Table 1 view (issue 6): one row (synthetic-vectors, mlp [32], BN), columns SGD baseline / WD;
+  // the WD cell holds the two seeds (mean ± std, n=2).
+  const table = await page.$$eval('.wd-across [data-view="paper-table"] table', (ts) =>
+    ts.map((t) => ({
+      head: [...t.querySelectorAll('thead tr:last-child th')].map((th) => th.textContent),
+      rows: [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+    })),
+  );
+  assert.equal(table.length, 1, 'the Table 1 view is shown');
+  assert.deepEqual(table[0].head, ['baseline', 'WD'], JSON.stringify(table));
+  assert.equal(table[0].rows.length, 1, JSON.stringify(table));
+  assert.deepEqual(table[0].rows[0].slice(0, 3), ['synthetic-vectors', 'mlp [32]', 'BN']);
+  assert.match(table[0].rows[0][3], /^\d+\.\d\d n=1$/);
+  assert.match(table[0].rows[0][4], /^\d+\.\d\d ± \d+\.\d\d n=2$/);
+  if (chartOf('generalizationGap')) {
+    await page.waitForSelector('.wd-across [data-scatter="jacobianNorm|generalizationGap"][data-drawn]');
+    step('Table 1 view and the Jacobian-norm vs generalization-gap scatter drawn');
+  } else step('Table 1 view drawn');
   const card = (id) => page.locator(`.wd-card[data-chart="${id}"]`);
   /** Pixels that differ from the chart's background (its top-left corner), and a hash of the image. */
   const pixels = (id) =>

@@ -1,4 +1,4 @@
-// Chart.js with only what the line charts use (tree-shaken), the zoom plugin, and a plugin that paints
+// Chart.js with only what the line and scatter charts use (tree-shaken), the zoom plugin, and a plugin that paints
 // the theme background so exported PNGs are readable outside the editor.
 import {
   Chart,
@@ -10,6 +10,7 @@ import {
   LogarithmicScale,
   type Plugin,
   PointElement,
+  ScatterController,
   Tooltip,
 } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
@@ -18,7 +19,7 @@ export interface BackgroundOptions {
   color?: string;
 }
 
-const background: Plugin<'line', BackgroundOptions> = {
+const background: Plugin<ChartType, BackgroundOptions> = {
   id: 'wdBackground',
   beforeDraw(chart, _args, options) {
     if (!options.color) return;
@@ -43,6 +44,7 @@ export function registerChartJs(): void {
   registered = true;
   Chart.register(
     LineController,
+    ScatterController,
     LineElement,
     PointElement,
     LinearScale,

@@ -1,5 +1,5 @@
-// The loader interface every dataset implements: the synthetic sets now, CIFAR-10/100 (binary) and
-// MNIST / Fashion-MNIST (IDX) in a later issue. Data live in plain typed arrays on the host; the
+// The loader interface every dataset implements: the synthetic sets (synthetic.ts), CIFAR-10/100 binary
+// (cifar.ts) and MNIST / Fashion-MNIST IDX (idx.ts). Data live in plain typed arrays on the host; the
 // trainer slices batches and uploads them, so the same loader serves every backend.
 
 export interface DataSplit {
@@ -26,8 +26,10 @@ export interface LoadOptions {
   testSize: number;
   /** Seed of the data-generating process (synthetic sets) — fixed per dataset, not per trial. */
   seed?: number;
-  /** Folder with the real files (later issue). */
+  /** Folder with the real files (the spec's data.path; locate.ts says where they are looked for without it). */
   path?: string;
+  /** What a relative `path` resolves against: the spec file's folder (default: the working directory). */
+  baseDir?: string;
 }
 
 export interface DatasetLoader {

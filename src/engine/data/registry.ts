@@ -1,25 +1,34 @@
-// Dataset lookup by the spec's name. The real datasets (CIFAR-10/100 binary, MNIST / Fashion-MNIST IDX)
-// plug in here in a later version through the same DatasetLoader interface (LoadOptions.path).
+// Dataset lookup by the spec's name: the synthetic sets (synthetic.ts), CIFAR-10/100 binary (cifar.ts) and
+// MNIST / Fashion-MNIST IDX (idx.ts), all behind the same DatasetLoader interface.
 import type { DataSpec, DatasetName } from '../../spec/types';
+import { cifar10Loader, cifar100Loader } from './cifar';
 import type { DatasetLoader, LoadedDataset, LoadOptions } from './dataset';
+import { fashionMnistLoader, mnistLoader } from './idx';
 import { syntheticImagesLoader, syntheticVectorsLoader } from './synthetic';
 
-const loaders: Partial<Record<DatasetName, DatasetLoader>> = {
+const loaders: Record<DatasetName, DatasetLoader> = {
   'synthetic-images': syntheticImagesLoader,
   'synthetic-vectors': syntheticVectorsLoader,
+  cifar10: cifar10Loader,
+  cifar100: cifar100Loader,
+  mnist: mnistLoader,
+  'fashion-mnist': fashionMnistLoader,
 };
 
-/** The loader for `name`; throws for datasets this version cannot read yet. */
+/** The loader for `name`. */
 export function datasetLoader(name: DatasetName): DatasetLoader {
   const loader = loaders[name];
-  if (!loader) throw new Error(`dataset "${name}" is not yet available in this version`);
+  if (!loader) throw new Error(`unknown dataset "${name}"`);
   return loader;
 }
 
-/** Loads the dataset a spec names, with its sizes and path; `options` may add a data seed. */
+/**
+ * Loads the dataset a spec names, with its sizes and path; `options` may add a data seed and the folder a
+ * relative data.path resolves against (the spec file's).
+ */
 export function loadDataset(
   spec: DataSpec,
-  options: Partial<Pick<LoadOptions, 'seed'>> = {},
+  options: Partial<Pick<LoadOptions, 'seed' | 'baseDir'>> = {},
 ): Promise<LoadedDataset> {
   return datasetLoader(spec.dataset).load({
     trainSize: spec.trainSize,

@@ -15,6 +15,7 @@
 // against float64 from 0.3 down to 1e-6 rad with a 10% change of norm in the same step (relative error
 // 2e-8 at 0.3 rad, 1e-4 at 1e-6 rad). The sums are two-stage (reduce.ts): wasm sums sequentially.
 import type { LinearLayer } from '../models/model';
+import { readAndDispose } from '../read';
 import { tf } from '../tf';
 import { frobeniusNorm, sumAll, sumOfSquares } from './reduce';
 
@@ -32,7 +33,10 @@ export function angleFromParts(normA: number, aDotDelta: number, perpNorm: numbe
  * The angle (radians, in [0, pi]) between each `before[i]` and `after[i]`, computed on the device in one
  * transfer. An all-zero `before` has no direction: its angle is NaN (the caller leaves it out).
  */
-export function angularUpdates(before: readonly tf.Tensor[], after: readonly tf.Tensor[]): number[] {
+export async function angularUpdates(
+  before: readonly tf.Tensor[],
+  after: readonly tf.Tensor[],
+): Promise<number[]> {
   if (before.length !== after.length) throw new Error('angularUpdates: before and after differ in length');
   if (before.length === 0) return [];
   const parts = tf.tidy(() =>
@@ -46,8 +50,7 @@ export function angularUpdates(before: readonly tf.Tensor[], after: readonly tf.
       }),
     ),
   );
-  const v = parts.dataSync();
-  parts.dispose();
+  const v = await readAndDispose(parts);
   return before.map((_, i) => {
     const [normA, ad, perp] = [v[3 * i], v[3 * i + 1], v[3 * i + 2]];
     return normA > 0 ? angleFromParts(normA, ad, perp) : Number.NaN;
@@ -55,11 +58,11 @@ export function angularUpdates(before: readonly tf.Tensor[], after: readonly tf.
 }
 
 /** `angularUpdate/<layer>` for every linear layer whose angle is defined. */
-export function angularUpdateMetrics(
+export async function angularUpdateMetrics(
   layers: readonly LinearLayer[],
   before: readonly tf.Tensor[],
-): Record<string, number> {
-  const angles = angularUpdates(
+): Promise<Record<string, number>> {
+  const angles = await angularUpdates(
     before,
     layers.map((l) => l.kernel),
   );

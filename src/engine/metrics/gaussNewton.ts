@@ -18,6 +18,8 @@
 //               model for that example; such examples are rare and the error stays bounded by the
 //               change of that unit's contribution.
 // The weights are restored exactly afterwards (the original tensors are kept and assigned back).
+
+import { readAndDispose } from '../read';
 import { tf } from '../tf';
 import type { DifferentiableModel } from './jacobian';
 import { sumOfSquares } from './reduce';
@@ -67,10 +69,14 @@ export function scaleDirectionalDerivative(
 }
 
 /** theta^T G theta = E_x ||J_theta theta||^2 over the batch x (squared-error Gauss-Newton, H = I). */
-export function gaussNewtonNorm(model: DifferentiableModel, x: tf.Tensor, h = GN_SCALE_STEP): number {
+export async function gaussNewtonNorm(
+  model: DifferentiableModel,
+  x: tf.Tensor,
+  h = GN_SCALE_STEP,
+): Promise<number> {
   const d = scaleDirectionalDerivative(model, x, h);
   const total = sumOfSquares(d);
-  const value = total.dataSync()[0];
-  tf.dispose([d, total]);
+  d.dispose();
+  const [value] = await readAndDispose(total);
   return value / x.shape[0];
 }

@@ -8,6 +8,7 @@
 // Both return the mean over the batch of the per-example value.
 import type { Rng } from '../data/random';
 import { inputGradientsOnly } from '../ops/conv';
+import { readAndDispose } from '../read';
 import { tf } from '../tf';
 import { sumOfSquares } from './reduce';
 
@@ -30,7 +31,7 @@ function weightedGradientSquares(model: DifferentiableModel, x: tf.Tensor, v: tf
 }
 
 /** Exact E_x ||J_x||_F^2 over the batch x: one backward pass per class. */
-export function jacobianNormExact(model: DifferentiableModel, x: tf.Tensor): number {
+export async function jacobianNormExact(model: DifferentiableModel, x: tf.Tensor): Promise<number> {
   const n = x.shape[0];
   const classes = tf.tidy(() => model.forward(tf.slice(x, 0, 1), false).shape[1]);
   const total = tf.tidy(() => {
@@ -41,8 +42,7 @@ export function jacobianNormExact(model: DifferentiableModel, x: tf.Tensor): num
     }
     return sum;
   });
-  const value = total.dataSync()[0];
-  total.dispose();
+  const [value] = await readAndDispose(total);
   return value / n;
 }
 
@@ -50,12 +50,12 @@ export function jacobianNormExact(model: DifferentiableModel, x: tf.Tensor): num
  * `draws` single-projection estimates of E_x ||J_x||_F^2, each (1/N) sum_i ||v_i^T J_i||^2 with fresh
  * v_i ~ N(0, I_C) from `rng`. Each is unbiased; their mean is the projection estimate.
  */
-export function jacobianProjectionSamples(
+export async function jacobianProjectionSamples(
   model: DifferentiableModel,
   x: tf.Tensor,
   draws: number,
   rng: Rng,
-): number[] {
+): Promise<number[]> {
   const n = x.shape[0];
   const classes = tf.tidy(() => model.forward(tf.slice(x, 0, 1), false).shape[1]);
   const packed = tf.tidy(() => {
@@ -69,18 +69,16 @@ export function jacobianProjectionSamples(
     }
     return tf.stack(samples);
   });
-  const values = Array.from(packed.dataSync(), (s) => s / n);
-  packed.dispose();
-  return values;
+  return Array.from(await readAndDispose(packed), (s) => s / n);
 }
 
 /** The projection estimate: the mean of `draws` single-projection estimates. */
-export function jacobianNormProjection(
+export async function jacobianNormProjection(
   model: DifferentiableModel,
   x: tf.Tensor,
   draws: number,
   rng: Rng,
-): number {
-  const samples = jacobianProjectionSamples(model, x, draws, rng);
+): Promise<number> {
+  const samples = await jacobianProjectionSamples(model, x, draws, rng);
   return samples.reduce((a, b) => a + b, 0) / samples.length;
 }

@@ -12,15 +12,14 @@
 //   K-FAC reports its own quantities (effectiveDamping, curvatureScale, kfacGnNorm) through Optimizer.metrics().
 // The measured, optimizer-independent counterpart is angularUpdate.ts.
 import type { LinearLayer } from '../models/model';
+import { readAndDispose } from '../read';
 import { tf } from '../tf';
 import { frobeniusNorm } from './reduce';
 
 /** ||W||_F of every linear layer's kernel, computed on the device and read in one transfer. */
-export function weightNorms(layers: readonly LinearLayer[]): number[] {
+export async function weightNorms(layers: readonly LinearLayer[]): Promise<number[]> {
   const packed = tf.tidy(() => tf.stack(layers.map((l) => frobeniusNorm(l.kernel))));
-  const values = Array.from(packed.dataSync());
-  packed.dispose();
-  return values;
+  return Array.from(await readAndDispose(packed));
 }
 
 /** eta / ||theta_l||^2 — the effective learning rate of a scale-invariant layer under SGD (science.md section 3). */
@@ -34,12 +33,12 @@ export function effectiveLearningRateAdam(lr: number, weightNorm: number): numbe
 }
 
 /** The flat metric keys of mechanism 1 for one logging event; `optimizer` picks the effective-LR form. */
-export function mechanism1Metrics(
+export async function mechanism1Metrics(
   layers: readonly LinearLayer[],
   lr: number,
   optimizer: string = 'sgd',
-): Record<string, number> {
-  const norms = weightNorms(layers);
+): Promise<Record<string, number>> {
+  const norms = await weightNorms(layers);
   const out: Record<string, number> = {};
   layers.forEach((layer, i) => {
     out[`weightNorm/${layer.name}`] = norms[i];

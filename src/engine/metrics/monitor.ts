@@ -62,26 +62,26 @@ export class Monitor {
   /** Called before the optimizer step that will make `step` + 1 steps: keeps the kernels if it ends at a record. */
   beforeStep(step: number): void {
     if (!this.recordDue(step + 1)) return;
-    this.timed(() => {
+    this.timedSync(() => {
       this.release();
       this.snapshot = snapshotKernels(this.model.layers);
     });
   }
 
   /** Every metric of the record after `step` steps (lr: the learning rate of the step that ended there). */
-  measure(step: number, lr: number): Record<string, number> {
-    const out = this.timed(() => {
+  async measure(step: number, lr: number): Promise<Record<string, number>> {
+    const out = await this.timed(async () => {
       const { model, spec } = this;
       const layers = model.layers;
       const metrics: Record<string, number> = {
         lr,
-        ...mechanism1Metrics(layers, lr, spec.optimizer.type),
-        ...(this.snapshot ? angularUpdateMetrics(layers, this.snapshot) : {}),
+        ...(await mechanism1Metrics(layers, lr, spec.optimizer.type)),
+        ...(this.snapshot ? await angularUpdateMetrics(layers, this.snapshot) : {}),
         ...theoryMetrics(layers, spec.optimizer, spec.regularization, lr),
-        ...(this.optimizer.metrics?.() ?? {}),
+        ...((await this.optimizer.metrics?.()) ?? {}),
       };
       this.release();
-      if (this.extraDue(step)) Object.assign(metrics, this.extraPassMetrics(step));
+      if (this.extraDue(step)) Object.assign(metrics, await this.extraPassMetrics(step));
       return metrics;
     });
     out['time/metrics'] = this.seconds;
@@ -95,18 +95,18 @@ export class Monitor {
     this.snapshot = undefined;
   }
 
-  private extraPassMetrics(step: number): Record<string, number> {
+  private async extraPassMetrics(step: number): Promise<Record<string, number>> {
     const { model, data, spec } = this;
     const { inputShape, numClasses } = data;
     const settings = spec.metrics;
     const out: Record<string, number> = {};
-    const test = evaluate(model, data.test, inputShape, numClasses, spec.training.testBatchSize);
+    const test = await evaluate(model, data.test, inputShape, numClasses, spec.training.testBatchSize);
     out['test/loss'] = test.loss;
     out['test/accuracy'] = test.accuracy;
     if (settings.trainEvalSize > 0) {
       // Inference mode, like the test set, so the gap compares like with like (the paper's Fig. 5).
       const subset = firstExamples(data.train, settings.trainEvalSize, inputShape);
-      const train = evaluate(model, subset, inputShape, numClasses, spec.training.testBatchSize);
+      const train = await evaluate(model, subset, inputShape, numClasses, spec.training.testBatchSize);
       out['trainEval/loss'] = train.loss;
       out['trainEval/accuracy'] = train.accuracy;
       out.generalizationGap = test.loss - train.loss;
@@ -114,23 +114,29 @@ export class Monitor {
     if (settings.jacobian === 'off' && !settings.gaussNewton) return out;
     const x = inputsOf(firstExamples(data.test, settings.jacobianBatch, inputShape), inputShape);
     try {
-      if (settings.jacobian === 'exact') out.jacobianNorm = jacobianNormExact(model, x);
+      if (settings.jacobian === 'exact') out.jacobianNorm = await jacobianNormExact(model, x);
       if (settings.jacobian === 'projection') {
         // Seeded by (seed, step): a resumed run draws exactly what an uninterrupted one would.
         const rng = createRng(`${spec.training.seed}/jacobian/${step}`);
-        out.jacobianNorm = jacobianNormProjection(model, x, settings.jacobianProjections, rng);
+        out.jacobianNorm = await jacobianNormProjection(model, x, settings.jacobianProjections, rng);
       }
-      if (settings.gaussNewton) out.gnNorm = gaussNewtonNorm(model, x);
+      if (settings.gaussNewton) out.gnNorm = await gaussNewtonNorm(model, x);
     } finally {
       x.dispose();
     }
     return out;
   }
 
-  private timed<T>(f: () => T): T {
+  private timedSync(f: () => void): void {
+    const t0 = performance.now();
+    f();
+    this.seconds += (performance.now() - t0) / 1000;
+  }
+
+  private async timed<T>(f: () => T | Promise<T>): Promise<T> {
     const t0 = performance.now();
     try {
-      return f();
+      return await f();
     } finally {
       this.seconds += (performance.now() - t0) / 1000;
     }

@@ -22,9 +22,10 @@ export interface Optimizer {
   readonly iterations: number;
   /**
    * One update with learning rate `lr` (after the schedule). `grads` maps param name -> gradient of the
-   * unregularized training loss. Does not dispose the gradients.
+   * unregularized training loss. Does not dispose the gradients. May be asynchronous when it must read a
+   * value back from the device mid-step (K-FAC's KL clip): the trainer awaits it.
    */
-  step(grads: Map<string, tf.Tensor>, lr: number): void;
+  step(grads: Map<string, tf.Tensor>, lr: number): void | Promise<void>;
   /** Slot tensors (momentum, Adam moments) by stable name, for checkpoints. */
   getState(): Map<string, tf.Tensor>;
   setState(state: Map<string, tf.Tensor>, iterations: number): void;
@@ -33,13 +34,13 @@ export interface Optimizer {
    * finite numbers only), e.g. K-FAC's `effectiveDamping/<layer>` (science.md section 5). Called once per
    * record, after the step; must not change the optimizer's state or leak tensors.
    */
-  metrics?(): Record<string, number>;
+  metrics?(): Record<string, number> | Promise<Record<string, number>>;
   /**
    * Curvature-based optimizers (K-FAC) measure curvature on the step's batch: the trainer calls this before
    * every `step`, with the pre-update weights; the optimizer decides what its schedule makes due (factor
    * statistics every T_cov steps, inverses every T_inv; science.md section 6).
    */
-  updateCurvature?(model: Model, x: tf.Tensor): void;
+  updateCurvature?(model: Model, x: tf.Tensor): void | Promise<void>;
   /** Factor initialisation from several training batches before the first step ("roger init"). */
   initializeCurvature?(model: Model, batches: readonly tf.Tensor[]): void;
   /**

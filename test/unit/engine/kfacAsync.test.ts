@@ -78,7 +78,7 @@ function batch(t: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
 async function step(state: TrainingState, t: number): Promise<void> {
   const { x, y } = batch(t);
   await state.optimizer.beforeStep?.();
-  trainStep(state, x, y, 3, kfac.lr);
+  await trainStep(state, x, y, 3, kfac.lr);
   tf.dispose([x, y]);
 }
 

@@ -43,7 +43,7 @@ function orthogonalNoise(w: Float32Array, rng: Rng): Float32Array {
 }
 
 describe('angular update: the measured angle between consecutive kernels', () => {
-  test('matches float64 from 0.3 rad down to 1e-6 rad (relative error < 1e-3)', () => {
+  test('matches float64 from 0.3 rad down to 1e-6 rad (relative error < 1e-3)', async () => {
     const rng = createRng('angle');
     const d = 1000;
     for (const angle of [0.3, 1e-2, 1e-4, 1e-6]) {
@@ -65,7 +65,7 @@ describe('angular update: the measured angle between consecutive kernels', () =>
       const perp = Float64Array.from(delta, (di, i) => di - (ad / dot(a32, a32)) * a32[i]);
       const reference = Math.atan2(Math.sqrt(dot(perp, perp)), an + ad / an);
       assert.ok(Math.abs(reference - Math.atan2(cross, ab)) < 1e-6 * Math.max(1, bb), 'float64 forms agree');
-      const [measured] = angularUpdates([tf.tensor1d(a32)], [tf.tensor1d(b32)]);
+      const [measured] = await angularUpdates([tf.tensor1d(a32)], [tf.tensor1d(b32)]);
       console.log(`# angle ${angle}: relative error ${Math.abs(measured / reference - 1).toExponential(2)}`);
       assert.ok(
         Math.abs(measured - reference) <= 1e-3 * reference,
@@ -74,16 +74,19 @@ describe('angular update: the measured angle between consecutive kernels', () =>
     }
   });
 
-  test('is optimizer-independent and scale-free: a pure rescale has angle 0', () => {
+  test('is optimizer-independent and scale-free: a pure rescale has angle 0', async () => {
     const a = tf.tensor1d([3, -4, 12]);
-    const [angle] = angularUpdates([a], [tf.mul(a, 0.5)]);
+    const [angle] = await angularUpdates([a], [tf.mul(a, 0.5)]);
     assert.ok(Math.abs(angle) < 1e-7, `${angle}`);
-    assert.ok(Number.isNaN(angularUpdates([tf.zeros([3])], [a])[0]), 'a zero kernel has no direction');
+    assert.ok(
+      Number.isNaN((await angularUpdates([tf.zeros([3])], [a]))[0]),
+      'a zero kernel has no direction',
+    );
   });
 });
 
 describe('effective learning rate (science.md section 3)', () => {
-  test('SGD + weight decay: eta/||w||^2 follows ||w+||^2 = (1 - eta lambda)^2 ||w||^2 + eta^2 ||g||^2 (g orthogonal to w)', () => {
+  test('SGD + weight decay: eta/||w||^2 follows ||w+||^2 = (1 - eta lambda)^2 ||w||^2 + eta^2 ||g||^2 (g orthogonal to w)', async () => {
     const [eta, lambda, d, steps] = [0.1, 0.01, 500, 300];
     const rng = createRng('effective-lr');
     const w = tf.variable(tf.tensor1d(Float32Array.from({ length: d }, () => rng.normal() / Math.sqrt(d))));
@@ -102,11 +105,11 @@ describe('effective learning rate (science.md section 3)', () => {
       optimizer.step(new Map([['probe/kernel', grad]]), eta);
       grad.dispose();
       r2 = (1 - eta * lambda) ** 2 * r2 + eta ** 2 * dot(g, g);
-      const recorded = mechanism1Metrics([layer], eta, 'sgd')['effectiveLr/probe'];
+      const recorded = (await mechanism1Metrics([layer], eta, 'sgd'))['effectiveLr/probe'];
       worst = Math.max(worst, Math.abs(recorded / (eta / r2) - 1));
     }
     // The norm moves from ~1 to ~1.9 over the run; float32 rounding of w and g stays near 1e-6.
-    const final = mechanism1Metrics([layer], eta, 'sgd')['weightNorm/probe'] ** 2;
+    const final = (await mechanism1Metrics([layer], eta, 'sgd'))['weightNorm/probe'] ** 2;
     assert.ok(final > 1.5, `the norm grew (||w||^2 = ${final})`);
     console.log(
       `# effective LR vs float64 recursion over ${steps} steps: worst relative deviation ${worst.toExponential(2)}`,
@@ -115,29 +118,29 @@ describe('effective learning rate (science.md section 3)', () => {
     optimizer.dispose();
   });
 
-  test('the effective-LR key names its formula: effectiveLr (SGD, eta/||w||^2), effectiveLrAdam (Adam, eta/||w||)', () => {
+  test('the effective-LR key names its formula: effectiveLr (SGD, eta/||w||^2), effectiveLrAdam (Adam, eta/||w||)', async () => {
     const w = tf.variable(tf.tensor1d([3, 4]));
     const layer = probeLayer(w);
-    assert.deepEqual(mechanism1Metrics([layer], 0.5, 'sgd'), {
+    assert.deepEqual(await mechanism1Metrics([layer], 0.5, 'sgd'), {
       'weightNorm/probe': 5,
       'effectiveLr/probe': 0.02,
     });
-    assert.deepEqual(mechanism1Metrics([layer], 0.5, 'adam'), {
+    assert.deepEqual(await mechanism1Metrics([layer], 0.5, 'adam'), {
       'weightNorm/probe': 5,
       'effectiveLrAdam/probe': 0.1,
     });
     const last = { ...layer, name: 'fc', scaleInvariant: false, isLast: true };
-    assert.deepEqual(mechanism1Metrics([last], 0.5, 'sgd'), { 'weightNorm/fc': 5 });
+    assert.deepEqual(await mechanism1Metrics([last], 0.5, 'sgd'), { 'weightNorm/fc': 5 });
   });
 });
 
 /** The mean measured angle over the second half of `steps` steps of the real optimizer on the synthetic problem. */
-function simulateAngularUpdate(
+async function simulateAngularUpdate(
   optimizerSpec: OptimizerSpec,
   regularization: RegularizationSpec,
   steps: number,
   seed: string,
-): number {
+): Promise<number> {
   const d = 2000;
   const rng = createRng(seed);
   const w = tf.variable(tf.tensor1d(Float32Array.from({ length: d }, () => rng.normal() / Math.sqrt(d))));
@@ -152,7 +155,7 @@ function simulateAngularUpdate(
     const before = tf.clone(w);
     optimizer.step(new Map([['w', g]]), optimizerSpec.lr);
     if (t >= steps / 2) {
-      sum += angularUpdates([before], [w])[0];
+      sum += (await angularUpdates([before], [w]))[0];
       count += 1;
     }
     tf.dispose([g, before]);
@@ -193,9 +196,9 @@ describe('equilibrium angular update (science.md section 7 item 6), real optimiz
     },
   ];
   for (const { label, optimizer, regularization } of cases) {
-    test(label, () => {
+    test(label, async () => {
       const theory = equilibriumAngularUpdate(optimizer, regularization, optimizer.lr)!;
-      const measured = simulateAngularUpdate(optimizer, regularization, 3000, label);
+      const measured = await simulateAngularUpdate(optimizer, regularization, 3000, label);
       const error = measured / theory - 1;
       console.log(
         `# ${label}: measured ${measured.toFixed(6)} vs theory ${theory.toFixed(6)} (${(100 * error).toFixed(2)}%)`,

@@ -122,16 +122,16 @@ function gnNormReference(model: Mlp, rows: Float64Array[], scheme: 'derivative' 
   return total / rows.length;
 }
 
-function noLeak<T>(f: () => T): T {
+async function noLeak<T>(f: () => Promise<T>): Promise<T> {
   const before = tf.memory().numTensors;
-  const out = f();
+  const out = await f();
   assert.equal(tf.memory().numTensors, before, 'live tensors unchanged');
   return out;
 }
 
 describe('Jacobian norm E_x ||d logits / d x||_F^2 (science.md section 4)', () => {
   for (const batchNorm of [false, true]) {
-    test(`exact = float64 central differences (MLP 5-8-3${batchNorm ? ', BN in inference mode' : ''})`, () => {
+    test(`exact = float64 central differences (MLP 5-8-3${batchNorm ? ', BN in inference mode' : ''})`, async () => {
       const model = smallMlp(batchNorm);
       const { x, rows } = inputs('jacobian');
       const f = hostForward(model);
@@ -142,7 +142,7 @@ describe('Jacobian norm E_x ||d logits / d x||_F^2 (science.md section 4)', () =
           assert.ok(Math.abs(v - logits[i * C + c]) < 1e-5 * (1 + Math.abs(v)));
         });
       });
-      const exact = noLeak(() => jacobianNormExact(model, x));
+      const exact = await noLeak(() => jacobianNormExact(model, x));
       const reference = jacobianNormReference(f, rows);
       console.log(`# jacobianNorm (BN ${batchNorm}): exact ${exact} vs float64 differences ${reference}`);
       relClose(exact, reference, 1e-5, 'exact Jacobian norm');
@@ -151,11 +151,11 @@ describe('Jacobian norm E_x ||d logits / d x||_F^2 (science.md section 4)', () =
     });
   }
 
-  test('the projection estimate is unbiased: 2000 single-projection draws average to the exact value (4 sigma)', () => {
+  test('the projection estimate is unbiased: 2000 single-projection draws average to the exact value (4 sigma)', async () => {
     const model = smallMlp(true);
     const { x } = inputs('projection');
-    const exact = jacobianNormExact(model, x);
-    const samples = noLeak(() => jacobianProjectionSamples(model, x, 2000, createRng('draws')));
+    const exact = await jacobianNormExact(model, x);
+    const samples = await noLeak(() => jacobianProjectionSamples(model, x, 2000, createRng('draws')));
     const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
     const sd = Math.sqrt(samples.reduce((a, s) => a + (s - mean) ** 2, 0) / (samples.length - 1));
     const se = sd / Math.sqrt(samples.length);
@@ -171,10 +171,10 @@ describe('Jacobian norm E_x ||d logits / d x||_F^2 (science.md section 4)', () =
 
 describe('Gauss-Newton norm theta^T G theta, G = E[J_theta^T J_theta] (science.md section 4)', () => {
   for (const batchNorm of [false, true]) {
-    test(`= E_x ||J_theta theta||^2 by float64 differences in the weight scale (MLP 5-8-3, biases${batchNorm ? ', BN' : ''})`, () => {
+    test(`= E_x ||J_theta theta||^2 by float64 differences in the weight scale (MLP 5-8-3, biases${batchNorm ? ', BN' : ''})`, async () => {
       const model = smallMlp(batchNorm);
       const { x, rows } = inputs('gn');
-      const gn = noLeak(() => gaussNewtonNorm(model, x));
+      const gn = await noLeak(() => gaussNewtonNorm(model, x));
       const scheme = gnNormReference(model, rows, 'richardson');
       const derivative = gnNormReference(model, rows, 'derivative');
       console.log(
@@ -190,11 +190,11 @@ describe('Gauss-Newton norm theta^T G theta, G = E[J_theta^T J_theta] (science.m
     });
   }
 
-  test('restores every weight bit for bit', () => {
+  test('restores every weight bit for bit', async () => {
     const model = smallMlp(true);
     const { x } = inputs('restore');
     const before = model.trainableVariables().map((v) => Array.from(v.dataSync()));
-    gaussNewtonNorm(model, x);
+    await gaussNewtonNorm(model, x);
     assert.deepEqual(
       model.trainableVariables().map((v) => Array.from(v.dataSync())),
       before,
@@ -234,7 +234,7 @@ describe('deep networks without biases (science.md section 7 item 4)', () => {
     return tf.tensor2d(rows);
   }
 
-  test('deep linear, whitened inputs: ||theta||_G^2 = (L+1)^2 ||J_x||_F^2 and J_theta theta = (L+1) f(x)', () => {
+  test('deep linear, whitened inputs: ||theta||_G^2 = (L+1)^2 ||J_x||_F^2 and J_theta theta = (L+1) f(x)', async () => {
     const dims = [6, 7, 5, 4];
     const model = deepLinear(dims);
     const x = whitened(dims[0]);
@@ -242,9 +242,9 @@ describe('deep networks without biases (science.md section 7 item 4)', () => {
     // ||J_x||_F^2 is the same for every x: the end-to-end matrix W1 W2 W3.
     const product = tf.tidy(() => tf.sum(tf.square(model.weights.reduce((a, w) => tf.matMul(a, w)))));
     const productNorm = product.dataSync()[0];
-    const jacobian = jacobianNormExact(model, x);
+    const jacobian = await jacobianNormExact(model, x);
     relClose(jacobian, productNorm, 1e-5, '||J_x||_F^2 = ||W1 W2 W3||_F^2');
-    const gn = gaussNewtonNorm(model, x);
+    const gn = await gaussNewtonNorm(model, x);
     console.log(`# deep linear: gnNorm ${gn} vs (L+1)^2 ||J_x||^2 = ${layers ** 2 * jacobian}`);
     relClose(gn, layers ** 2 * jacobian, 1e-4, 'GN norm = (L+1)^2 ||J_x||_F^2');
     const directional = scaleDirectionalDerivative(model, x);

@@ -35,7 +35,7 @@ describe('accurate reductions (wasm)', () => {
     tf.dispose(t);
   });
 
-  test('weight norm and angular update of a 3x3x512x512 kernel match float64', () => {
+  test('weight norm and angular update of a 3x3x512x512 kernel match float64', async () => {
     const rng = createRng('big-kernel');
     const shape = [3, 3, 512, 512];
     const size = 3 * 3 * 512 * 512;
@@ -51,16 +51,19 @@ describe('accurate reductions (wasm)', () => {
     const reference = Math.atan2(Math.sqrt(Math.max(0, aa * bb - ab * ab)), ab);
     const kernel = tf.variable(tf.tensor4d(a, shape as [number, number, number, number]));
     const layer = { name: 'big', kernel } as unknown as LinearLayer;
-    const [norm] = weightNorms([layer]);
+    const [norm] = await weightNorms([layer]);
     assert.ok(Math.abs(norm / Math.sqrt(aa) - 1) < 1e-5, `norm ${norm} vs ${Math.sqrt(aa)}`);
-    const [angle] = angularUpdates([kernel], [tf.tensor4d(b, shape as [number, number, number, number])]);
+    const [angle] = await angularUpdates(
+      [kernel],
+      [tf.tensor4d(b, shape as [number, number, number, number])],
+    );
     console.log(`# 2.4e6-element kernel: angle ${angle} vs float64 ${reference}`);
     assert.ok(Math.abs(angle / reference - 1) < 1e-4, `angle ${angle} vs ${reference}`);
   });
 });
 
 describe('Jacobian norm through the custom conv gradient (wasm)', () => {
-  test('skipping the filter gradient changes neither the Jacobian norm nor training gradients', () => {
+  test('skipping the filter gradient changes neither the Jacobian norm nor training gradients', async () => {
     const model = buildModel(
       { arch: 'vgg', depth: 11, width: 1 / 16, batchNorm: true, batchNormMomentum: 0.9, hidden: [] },
       [8, 8, 3],
@@ -79,7 +82,7 @@ describe('Jacobian norm through the custom conv gradient (wasm)', () => {
       }
       return total / 6;
     });
-    const skipped = jacobianNormExact(model, x);
+    const skipped = await jacobianNormExact(model, x);
     console.log(
       `# VGG11/16 on wasm: jacobianNorm ${skipped} (filter gradient skipped) vs ${full} (computed)`,
     );

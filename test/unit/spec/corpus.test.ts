@@ -39,12 +39,11 @@ const BAD: Record<string, Expectation> = {
     message:
       'data.dataset must be one of: synthetic-images, synthetic-vectors, cifar10, cifar100, mnist, fashion-mnist (got "cifar-10"); did you mean "cifar10"?',
   },
-  'cifar10-not-available': {
-    path: 'data.dataset',
+  'cifar10-train-size-too-large': {
+    path: 'data.trainSize',
     line: 3,
-    column: 24,
-    message:
-      'dataset "cifar10" is not yet available in this version; use synthetic-images or synthetic-vectors',
+    column: 48,
+    message: 'data.trainSize (60000) is more than the 50000 training examples of cifar10',
   },
   'momentum-with-adam': {
     path: 'optimizer.momentum',
@@ -88,11 +87,11 @@ const BAD: Record<string, Expectation> = {
     column: 14,
     message: 'unknown sweep path "regularisation.type"; did you mean "regularization.type"?',
   },
-  'sweep-value-not-available': {
-    path: 'sweep["data.dataset"][1]',
+  'sweep-value-exceeds-dataset': {
+    path: 'sweep["data.trainSize"][1]',
     line: 6,
-    column: 51,
-    message: 'dataset "cifar10" is not yet available in this version',
+    column: 39,
+    message: 'data.trainSize (60000) is more than the 50000 training examples of cifar10',
   },
   'sweep-empty-list': {
     path: 'sweep["training.seed"]',
@@ -101,11 +100,11 @@ const BAD: Record<string, Expectation> = {
     message: 'sweep["training.seed"] must be a non-empty list',
   },
   'bad-name': { path: 'name', line: 2, column: 11, message: 'name must start with a letter or digit' },
-  'webgpu-backend': {
+  'kfac-on-webgpu': {
     path: 'training.backend',
     line: 6,
     column: 28,
-    message: 'backend "webgpu" is not yet available in this version',
+    message: 'K-FAC (kfac-f) does not run on the webgpu backend yet',
   },
   'missing-required': {
     path: '',

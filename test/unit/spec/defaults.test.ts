@@ -153,10 +153,17 @@ describe('resolvedSpecDiagnostics', () => {
     const broken = structuredClone(spec) as unknown as Record<string, Record<string, unknown>>;
     broken.optimizer.lr = -1;
     broken.training.backend = 'webgpu';
-    assert.deepEqual(resolvedSpecDiagnostics(broken), [
-      'optimizer.lr must be > 0 (got -1) [optimizer.lr]',
-      'backend "webgpu" is not yet available in this version; use auto, tensorflow, wasm or cpu [training.backend]',
-    ]);
+    broken.optimizer = { ...broken.optimizer, type: 'kfac-g' };
+    const problems = resolvedSpecDiagnostics(broken);
+    assert.ok(problems.includes('optimizer.lr must be > 0 (got -1) [optimizer.lr]'), problems.join('\n'));
+    assert.ok(
+      problems.some(
+        (p) =>
+          p.startsWith('K-FAC (kfac-g) does not run on the webgpu backend yet') &&
+          p.endsWith('[training.backend]'),
+      ),
+      problems.join('\n'),
+    );
     assert.deepEqual(resolvedSpecDiagnostics('nope'), ['the spec must be an object (got "nope")']);
   });
 });

@@ -71,7 +71,7 @@ describe('locations', () => {
     const text = [
       '{',
       '  "name": "several",',
-      '  "data": { "dataset": "cifar100", "trainSize": 0 },',
+      '  "data": { "dataset": "cifar-100", "trainSize": 0 },',
       '  "model": { "arch": "mlp", "widht": 2 },',
       '  "optimizer": { "type": "adam", "nesterov": true, "lr": "fast" }',
       '}',
@@ -81,7 +81,7 @@ describe('locations', () => {
       ds.map((d) => [d.path, d.line, d.column]),
       [
         ['data.dataset', 3, 24],
-        ['data.trainSize', 3, 49],
+        ['data.trainSize', 3, 50],
         ['model.widht', 4, 29],
         ['optimizer.nesterov', 5, 34],
         ['optimizer.lr', 5, 58],

@@ -1,0 +1,185 @@
+// Training-step throughput of the paper's networks (issue 7): the exact architectures of
+// ../shared/reference/torch_anchor_bench.py — MLP 784-256-256-10, VGG16 and the 4x-wide ResNet32, with
+// and without BN (no affine) — at batch 128, for SGD, Adam, K-FAC-F and K-FAC-G, through the trainer's own
+// step (forward, backward, BN update, optimizer; K-FAC statistics every T_cov = 10, inverses every
+// T_inv = 100 in their worker thread). Prints one JSON line per case: images/s (median of timed windows),
+// peak memory, backend and device. No pass/fail. The PyTorch figures measured on the same kind of machine
+// (engines.md) are printed beside ours where they exist, as `pytorch` and `ratio`.
+//
+//   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--cases mlp,vgg16-bn,...]
+//                              [--optimizers sgd,adam,kfac-f,kfac-g] [--batch 128] [--steps 10] [--windows 3]
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/engine/backend';
+import type { LoadedDataset } from '../src/engine/data/dataset';
+import { setEigenWorkerPath } from '../src/engine/optimizers/kfac/eigenPool';
+import { tf } from '../src/engine/tf';
+import { createTrainingState, trainStep } from '../src/engine/trainer';
+import { loadSpecText } from '../src/spec';
+import type { BackendName, ExperimentSpec } from '../src/spec/types';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    cases: { type: 'string', default: 'mlp' },
+    optimizers: { type: 'string', default: 'sgd,adam,kfac-f,kfac-g' },
+    batch: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '10' },
+    windows: { type: 'string', default: '3' },
+  },
+});
+const batch = Number(values.batch);
+
+/** The anchor's cases: the spec of each network and its input. */
+const CASES: Record<string, { model: object; dataset: string; input: number[] }> = {
+  mlp: { model: { arch: 'mlp', hidden: [256, 256], batchNorm: false }, dataset: 'mnist', input: [28, 28, 1] },
+  'vgg16-bn': {
+    model: { arch: 'vgg', depth: 16, width: 1, batchNorm: true },
+    dataset: 'cifar10',
+    input: [32, 32, 3],
+  },
+  vgg16: {
+    model: { arch: 'vgg', depth: 16, width: 1, batchNorm: false },
+    dataset: 'cifar10',
+    input: [32, 32, 3],
+  },
+  'resnet32-bn': {
+    model: { arch: 'resnet', depth: 32, width: 4, batchNorm: true },
+    dataset: 'cifar10',
+    input: [32, 32, 3],
+  },
+  resnet32: {
+    model: { arch: 'resnet', depth: 32, width: 4, batchNorm: false },
+    dataset: 'cifar10',
+    input: [32, 32, 3],
+  },
+};
+
+/** PyTorch 1.13 (Debian, CPU, 2 threads) on a 2-core machine of this kind, images/s (engines.md). */
+const PYTORCH_CPU_2CORE: Record<string, number> = { mlp: 434, 'vgg16-bn': 18.1, 'resnet32-bn': 4.1 };
+
+function specFor(name: string, optimizer: string): ExperimentSpec {
+  const c = CASES[name];
+  const optimizers: Record<string, object> = {
+    sgd: { type: 'sgd', lr: 0.01, momentum: 0.9 },
+    adam: { type: 'adam', lr: 1e-3 },
+    'kfac-f': { type: 'kfac-f', lr: 1e-3, statsEvery: 10, inverseEvery: 100 },
+    'kfac-g': { type: 'kfac-g', lr: 1e-3, statsEvery: 10, inverseEvery: 100 },
+  };
+  const loaded = loadSpecText(
+    JSON.stringify({
+      name: `bench-${name}`,
+      data: { dataset: c.dataset, trainSize: batch, testSize: batch },
+      model: c.model,
+      optimizer: optimizers[optimizer],
+      regularization: { type: 'weightDecay', coefficient: 5e-4 },
+      training: { batchSize: batch, backend: values.backend },
+    }),
+  );
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (!loaded.spec || errors.length > 0) throw new Error(errors.map((d) => d.message).join('; '));
+  return loaded.spec;
+}
+
+/** Random data of the case's shape (throughput does not depend on the values). */
+function randomData(input: number[], classes: number): LoadedDataset {
+  const size = input.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: batch * size }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+  const y = Int32Array.from({ length: batch }, (_, i) => i % classes);
+  const split = { x, y, n: batch };
+  return {
+    name: 'random',
+    inputShape: input,
+    numClasses: classes,
+    isImage: input.length === 3,
+    train: split,
+    test: split,
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const info = await initBackend(values.backend as BackendName, {
+    wasmDir: join(__dirname, '..', '..', 'dist', 'wasm'),
+  });
+  setEigenWorkerPath(join(__dirname, '..', '..', 'dist', 'kfacWorker.js'));
+  for (const name of values.cases.split(',')) {
+    if (!CASES[name]) throw new Error(`unknown case "${name}" (expected ${Object.keys(CASES).join(', ')})`);
+    for (const optimizer of values.optimizers.split(',')) {
+      const spec = specFor(name, optimizer);
+      const data = randomData(CASES[name].input, 10);
+      const state = createTrainingState(spec, data);
+      const x = tf.tensor(data.train.x, [batch, ...data.inputShape]);
+      const y = tf.tensor1d(data.train.y, 'int32');
+      let rssPeak = 0;
+      let tfPeak = 0;
+      const sample = () => {
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        tfPeak = Math.max(tfPeak, tf.memory().numBytes);
+      };
+      try {
+        // Warm-up: kernel compilation, K-FAC's first (synchronous) statistics and inverses.
+        for (let i = 0; i < 2; i++) {
+          await state.optimizer.beforeStep?.();
+          await trainStep(state, x, y, 10, spec.optimizer.lr);
+          sample();
+        }
+        const rates: number[] = [];
+        for (let w = 0; w < Number(values.windows); w++) {
+          const t0 = performance.now();
+          for (let i = 0; i < Number(values.steps); i++) {
+            await state.optimizer.beforeStep?.();
+            await trainStep(state, x, y, 10, spec.optimizer.lr);
+            sample();
+          }
+          rates.push((batch * Number(values.steps)) / ((performance.now() - t0) / 1000));
+        }
+        const imagesPerSecond = median(rates);
+        const anchor = info.name === 'wasm' || info.name === 'cpu' ? PYTORCH_CPU_2CORE[name] : undefined;
+        console.log(
+          JSON.stringify({
+            case: name,
+            optimizer,
+            batch,
+            images_per_s: +imagesPerSecond.toFixed(1),
+            backend: info.name,
+            device: info.device,
+            peak_rss_mb: Math.round(rssPeak / 2 ** 20),
+            peak_tensor_mb: Math.round(tfPeak / 2 ** 20),
+            parameters: state.model.parameterCount(),
+            ...(anchor && optimizer === 'sgd'
+              ? { pytorch_cpu_2core: anchor, ratio: +(imagesPerSecond / anchor).toFixed(2) }
+              : {}),
+          }),
+        );
+      } catch (e) {
+        console.log(
+          JSON.stringify({
+            case: name,
+            optimizer,
+            batch,
+            backend: info.name,
+            error: (e as Error).message.split('\n')[0],
+          }),
+        );
+      } finally {
+        try {
+          tf.dispose([x, y]);
+          state.optimizer.dispose();
+          state.model.dispose();
+        } catch {
+          // A backend that failed mid-step (wasm out of memory) may not free cleanly; the next case starts anew.
+        }
+      }
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
