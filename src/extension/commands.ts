@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { trialLabel } from '../spec';
 import { downloadDatasetCommand } from './datasetDownload';
 import type { ExperimentRunner, JobOutcome } from './experimentRunner';
+import { exists } from './files';
 import { newFromPaper } from './newFromPaper';
 import type { ResultsHost } from './resultsHost';
 import type { CatalogRun, RunCatalog } from './runCatalog';
@@ -362,13 +363,4 @@ function describeRef(ref: unknown): string {
   if (typeof ref === 'string') return ref;
   if (ref instanceof vscode.Uri) return ref.fsPath;
   return JSON.stringify(ref);
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -3,6 +3,7 @@
 // does with a template (commands.ts).
 import * as vscode from 'vscode';
 import { presetDocument } from '../spec/presets';
+import { exists } from './files';
 import { paperPicks, SCALE_PICKS } from './paperPicks';
 
 /**
@@ -61,13 +62,4 @@ export async function newFromPaper(
     `new experiment ${uri.fsPath} from paper preset ${name}${options.cpu ? ' (scaled for a CPU)' : ''}`,
   );
   return uri;
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }

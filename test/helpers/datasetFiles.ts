@@ -2,27 +2,12 @@
 // that tests can check every decoded value. CIFAR binary: records of label byte(s) + 3072 channel-major
 // pixels (https://www.cs.toronto.edu/~kriz/cifar.html); IDX: big-endian header + unsigned bytes
 // (http://yann.lecun.com/exdb/mnist/).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
-const made: string[] = [];
-let hooked = false;
-
 /** A fresh folder under the system temp folder, removed when the test file ends. */
-export function tempDir(prefix: string): string {
-  if (!hooked) {
-    hooked = true;
-    after(() => {
-      for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-    });
-  }
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+export { scratchDir as tempDir } from './scratch';
 
 /** Deterministic bytes: a small LCG, so each generated file differs from the others. */
 export function bytes(n: number, seed: number): Uint8Array {

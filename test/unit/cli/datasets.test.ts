@@ -3,7 +3,6 @@
 // wdlab.dataDirectory), a missing dataset fails the trial with the download command, and `wdlab download`
 // parses its arguments (no network here: only the already-complete case runs it to the end).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -11,28 +10,9 @@ import { progressPrinter } from '../../../src/cli/download';
 import { type RunInfo, runFiles } from '../../../src/runner/runStore';
 import { SweepRun } from '../../../src/runner/sweep';
 import { loadSpecText } from '../../../src/spec';
-import { cliPath, trainerPath } from '../../helpers/backend';
+import { trainerPath } from '../../helpers/backend';
+import { runCli as wdlab } from '../../helpers/cli';
 import { tempDir, writeCifar10 } from '../../helpers/datasetFiles';
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function wdlab(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Finished> {
-  const { WDLAB_RUNS_DIR: _r, WDLAB_DATA: _d, ...inherited } = process.env;
-  const child = spawn(process.execPath, [cliPath(), ...args], { cwd, env: { ...inherited, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 /** An MLP on CIFAR-10 small enough for a second per trial. */
 const cifarSpec = (data: Record<string, unknown>) => ({

@@ -1,33 +1,13 @@
 // `wdlab preset list|new` end to end through the real CLI bundle (bin/wdlab.js): the table and its
 // filters, JSON output, writing a spec that validates, --cpu, and never overwriting a file.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadSpecText } from '../../../src/spec';
 import { PAPER_PRESETS } from '../../../src/spec/presets';
-import { repoRoot } from '../../helpers/backend';
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function wdlab(args: string[], cwd: string): Promise<Finished> {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'wdlab.js'), ...args], { cwd });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { runCli as wdlab } from '../../helpers/cli';
 
 const dirs: string[] = [];
 after(() => {
