@@ -19,6 +19,9 @@ export interface AcrossRunsInput {
   theme: Theme;
 }
 
+/** Marker shapes, one per palette cycle (the line charts' dash patterns, RUN_DASHES, play that part). */
+const POINT_STYLES = ['circle', 'rect', 'triangle', 'rectRot', 'star'] as const;
+
 const pct = (v: number): string => (100 * v).toFixed(2);
 
 export class AcrossRunsSection {
@@ -199,7 +202,7 @@ export class AcrossRunsSection {
     const axis = (title: string) => ({
       type: 'linear' as 'linear' | 'logarithmic',
       title: { display: true, text: title, color: t.muted },
-      ticks: { color: t.muted },
+      ticks: { color: t.muted, maxRotation: 0, autoSkipPadding: 16 },
       grid: { color: t.grid },
     });
     entry.chart = new Chart(canvas, {
@@ -246,12 +249,17 @@ export class AcrossRunsSection {
       if (scale) scale.type = spread > 10 ? 'logarithmic' : 'linear';
     }
     chart.data.datasets = points.map((p) => {
-      const color = runLook(index.get(p.runId) ?? 0, input.theme.palette).color;
+      const i = index.get(p.runId) ?? 0;
+      const color = runLook(i, input.theme.palette).color;
+      // Runs that share a colour (the legend tells them apart by dash) get different marker shapes.
+      const shape =
+        POINT_STYLES[Math.floor(i / Math.max(1, input.theme.palette.length)) % POINT_STYLES.length];
       return {
         label: input.labels.get(p.runId) ?? p.runId,
         data: [{ x: p.x, y: p.y, label: input.labels.get(p.runId) ?? p.runId }],
         backgroundColor: color,
         borderColor: color,
+        pointStyle: shape,
         pointRadius: 5,
         pointHoverRadius: 7,
       };
