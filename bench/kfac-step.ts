@@ -68,12 +68,12 @@ async function main() {
       return new Map(Object.entries(g).map(([k, t]) => [byVar.get(k)!, t]));
     };
     const regularization = { type: 'weightDecay' as const, coefficient: 1e-3, apply: 'all' as const };
-    const time = (f: () => void, n: number) => {
-      f();
+    const time = async (f: () => unknown, n: number) => {
+      await f();
       const ts: number[] = [];
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();
-        f();
+        await f();
         ts.push(performance.now() - t0);
       }
       return median(ts);
@@ -82,7 +82,7 @@ async function main() {
       { type: 'sgd', lr: 0, momentum: 0.9, nesterov: false },
       { params, regularization },
     );
-    const sgdMs = time(() => {
+    const sgdMs = await time(() => {
       const g = grads();
       sgd.step(g, 0);
       tf.dispose([...g.values()]);
@@ -104,16 +104,16 @@ async function main() {
       layers: model.layers,
       seed: 1,
     }) as KfacOptimizer;
-    kfac.updateCurvature(model, x); // t = 0: statistics + inverses
-    const plainMs = time(() => {
+    await kfac.updateCurvature(model, x); // t = 0: statistics + inverses
+    const plainMs = await time(async () => {
       const g = grads();
-      kfac.step(g, 0);
+      await kfac.step(g, 0);
       tf.dispose([...g.values()]);
     }, 10);
     // The statistics pass alone (sampled backward + factor second moments).
-    const statsMs = time(() => kfac.initializeCurvature(model, [x]), 5);
+    const statsMs = await time(() => kfac.initializeCurvature(model, [x]), 5);
     // The eigendecompositions: a checkpoint restore rebuilds every inverse from its saved factors.
-    const invMs = time(() => {
+    const invMs = await time(() => {
       const state = kfac.getState();
       kfac.setState(state, 1);
       tf.dispose([...state.values()]);

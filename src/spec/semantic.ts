@@ -277,15 +277,6 @@ function trainingProblems(raw: Block, training: Block, data: Block): Problem[] {
       ),
     );
   }
-  const optimizer = isPlainObject(raw.optimizer) ? raw.optimizer.type : undefined;
-  if (rawTraining.backend === 'webgpu' && (optimizer === 'kfac-f' || optimizer === 'kfac-g')) {
-    problems.push(
-      error(
-        ['training', 'backend'],
-        `K-FAC (${optimizer}) does not run on the webgpu backend yet: it reads its curvature factors back synchronously, which WebGPU in Node cannot; use auto, tensorflow (tfjs-node-gpu on a GPU), wasm or cpu`,
-      ),
-    );
-  }
   const { batchSize } = training;
   const { trainSize } = data;
   // A trainSize below 1 already fails the schema; comparing with it would only echo that error.

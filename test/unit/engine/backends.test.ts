@@ -2,7 +2,7 @@
 // batch — on the pure-JS `cpu` backend (the reference), on `wasm`, and on `webgpu` where an adapter exists
 // (a GPU, or Mesa's llvmpipe through Dawn's OpenGL backend, which .ci/run installs). Compared: the losses
 // and the weight updates (relative L2 error) for an MLP with BN under SGD, a small ResNet with BN under SGD
-// (convolutions and their gradients, BN, residual blocks) and an MLP under AdamW.
+// (convolutions and their gradients, BN, residual blocks), an MLP under K-FAC-G and one under AdamW.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type BackendInfo, initBackend } from '../../../src/engine/backend';
@@ -45,6 +45,19 @@ const cases: { label: string; spec: ExperimentSpec; batch: number }[] = [
       training: { batchSize: 8, testBatchSize: 8 },
     }),
     batch: 8,
+  },
+  {
+    // K-FAC-G's sampled logit noise comes from a host-side seeded generator (tf.randomNormal), so the
+    // curvature is the same on every backend; the factors are eigendecomposed on the host (float64).
+    label: 'MLP 64-[32]-10 with BN, K-FAC-G (statistics and inverses at the step)',
+    spec: spec({
+      data: { dataset: 'synthetic-vectors', trainSize: 64, testSize: 16 },
+      model: { arch: 'mlp', hidden: [32], batchNorm: true },
+      optimizer: { type: 'kfac-g', lr: 0.01, damping: 0.01, statsEvery: 1, inverseEvery: 1 },
+      regularization: { type: 'weightDecay', coefficient: 1e-3 },
+      training: { batchSize: 32 },
+    }),
+    batch: 32,
   },
   {
     // No BN here: Adam divides each update by its own gradient scale, so a gradient that is float noise

@@ -129,7 +129,7 @@ function singleLayer(inputs: number, outputs: number, spec: KfacSpec, reg: Regul
 }
 
 describe('factor eigendecomposition and damping (inverse.ts, damping.ts)', () => {
-  test('symmetricEigen reconstructs an SPD matrix with orthonormal eigenvectors (float64)', () => {
+  test('symmetricEigen reconstructs an SPD matrix with orthonormal eigenvectors (float64)', async () => {
     const n = 7;
     const m = spd(n, 5);
     const { values, vectors } = symmetricEigen(m.flat(), n);
@@ -140,7 +140,7 @@ describe('factor eigendecomposition and damping (inverse.ts, damping.ts)', () =>
     for (let i = 1; i < n; i++) assert.ok(values[i] >= values[i - 1]);
   });
 
-  test('pi = sqrt((tr A/dA)/(tr S/dS)) and the factored denominators', () => {
+  test('pi = sqrt((tr A/dA)/(tr S/dS)) and the factored denominators', async () => {
     assert.equal(piAdjustment([1, 3], [2, 2, 2, 2]), 1);
     assert.ok(Math.abs(piAdjustment([8, 8], [2]) - 2) < 1e-15);
     assert.equal(piAdjustment([0, 0], [1]), 1);
@@ -159,11 +159,11 @@ describe('preconditioning equals the dense damped Kronecker solve (science.md se
   const S = spd(dOut, 12);
   const G = randMat(dIn + 1, dOut, 13);
   for (const locations of [1, 4]) {
-    test(`eigen: (T A (x) S + lambda I)^-1 g, T = ${locations}`, () => {
+    test(`eigen: (T A (x) S + lambda I)^-1 g, T = ${locations}`, async () => {
       const lambda = 0.05;
       const { model, opt } = singleLayer(dIn, dOut, kfacSpec({ damping: lambda, dampingScheme: 'eigen' }));
       const k = opt as KfacOptimizer;
-      k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S), locations);
+      await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S), locations);
       const U = k.precondition('fc', tf.tensor2d(G));
       assertMatClose(U.dataSync(), denseKroneckerSolve(A, S, G, locations, lambda), 2e-4, 'U');
       tf.dispose(U);
@@ -171,11 +171,11 @@ describe('preconditioning equals the dense damped Kronecker solve (science.md se
       model.dispose();
     });
 
-    test(`factored: T (A + pi sqrt(l) I) (x) (S + sqrt(l)/pi I), l = lambda/T, T = ${locations}`, () => {
+    test(`factored: T (A + pi sqrt(l) I) (x) (S + sqrt(l)/pi I), l = lambda/T, T = ${locations}`, async () => {
       const lambda = 0.05;
       const { model, opt } = singleLayer(dIn, dOut, kfacSpec({ damping: lambda, dampingScheme: 'factored' }));
       const k = opt as KfacOptimizer;
-      k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S), locations);
+      await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S), locations);
       const U = k.precondition('fc', tf.tensor2d(G));
       const pi = Math.sqrt(trace(A) / A.length / (trace(S) / S.length));
       const root = Math.sqrt(lambda / locations);
@@ -189,10 +189,10 @@ describe('preconditioning equals the dense damped Kronecker solve (science.md se
 });
 
 /** One step of `opt` on the gradient map of fc given as G [dA, dS] (kernel rows, then the bias row). */
-function stepWith(opt: KfacOptimizer, model: Model, G: number[][], lr: number): void {
+async function stepWith(opt: KfacOptimizer, model: Model, G: number[][], lr: number): Promise<void> {
   const kernel = tf.tensor2d(G.slice(0, -1));
   const bias = tf.tensor1d(G[G.length - 1]);
-  opt.step(
+  await opt.step(
     new Map<string, tf.Tensor>([
       ['fc/kernel', kernel],
       ['fc/bias', bias],
@@ -211,7 +211,7 @@ function thetaOf(model: Model): number[][] {
 }
 
 describe('K-FAC steps (science.md section 2)', () => {
-  test('one undamped step with exact curvature solves linear regression', () => {
+  test('one undamped step with exact curvature solves linear regression', async () => {
     // Squared error L = 1/(2N) sum ||x_i W + b - y_i||^2 has GN = A (x) I exactly, A = E[[x,1][x,1]^T].
     const N = 32;
     const dIn = 3;
@@ -226,7 +226,7 @@ describe('K-FAC steps (science.md section 2)', () => {
     const { model, opt } = singleLayer(dIn, dOut, kfacSpec({ damping: 1e-9, momentum: 0.9, lr: 1 }));
     const k = opt as KfacOptimizer;
     const A = Xh[0].map((_, a) => Xh[0].map((_, b) => Xh.reduce((s, r) => s + r[a] * r[b], 0) / N));
-    k.setFactors('fc', tf.tensor2d(A), tf.eye(dOut));
+    await k.setFactors('fc', tf.tensor2d(A), tf.eye(dOut));
     const x = tf.tensor2d(X);
     const y = tf.tensor2d(Y);
     const l = model.layers[0];
@@ -235,7 +235,7 @@ describe('K-FAC steps (science.md section 2)', () => {
         tf.div(tf.sum(tf.square(tf.sub(tf.add(tf.matMul(x, l.kernel as tf.Tensor2D), l.bias), y))), 2 * N),
       [l.kernel, l.bias],
     );
-    opt.step(
+    await opt.step(
       new Map<string, tf.Tensor>([
         ['fc/kernel', grads[l.kernel.name]],
         ['fc/bias', grads[l.bias.name]],
@@ -251,7 +251,7 @@ describe('K-FAC steps (science.md section 2)', () => {
     model.dispose();
   });
 
-  test('L2 passes through the preconditioner, weight decay does not and stays out of the velocity', () => {
+  test('L2 passes through the preconditioner, weight decay does not and stays out of the velocity', async () => {
     const dIn = 2;
     const dOut = 2;
     const A = spd(dIn + 1, 31);
@@ -269,7 +269,7 @@ describe('K-FAC steps (science.md section 2)', () => {
         apply: 'all',
       });
       const k = opt as KfacOptimizer;
-      k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S));
+      await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S));
       let theta = thetaOf(model);
       let v = G1.map((r) => r.map(() => 0));
       for (const G of [G1, G2]) {
@@ -290,7 +290,7 @@ describe('K-FAC steps (science.md section 2)', () => {
           );
           theta = axpy(theta, -lr, axpy(v, lam, theta));
         }
-        stepWith(k, model, G, lr);
+        await stepWith(k, model, G, lr);
       }
       assertMatClose(thetaOf(model).flat(), theta, 1e-4, `${type} theta after two steps`);
       opt.dispose();
@@ -298,7 +298,7 @@ describe('K-FAC steps (science.md section 2)', () => {
     }
   });
 
-  test('KL clip: nu = min(1, sqrt(klClip / (eta^2 sum g.C^-1 g))), before momentum', () => {
+  test('KL clip: nu = min(1, sqrt(klClip / (eta^2 sum g.C^-1 g))), before momentum', async () => {
     const A = spd(3, 41);
     const S = spd(2, 42);
     const G = randMat(3, 2, 43);
@@ -309,19 +309,19 @@ describe('K-FAC steps (science.md section 2)', () => {
     assert.ok(nu < 0.5, 'the clip is active in this test');
     const { model, opt } = singleLayer(2, 2, kfacSpec({ damping, momentum: 0.9, lr, klClip }));
     const k = opt as KfacOptimizer;
-    k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S));
+    await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S));
     const theta0 = thetaOf(model);
-    stepWith(k, model, G, lr);
+    await stepWith(k, model, G, lr);
     const expected = theta0.map((r, i) => r.map((t, j) => t - lr * nu * U[i][j]));
     assertMatClose(thetaOf(model).flat(), expected, 1e-4, 'theta');
-    assert.ok(Math.abs(opt.metrics!()['kfac/klClip'] - nu) < 1e-5 * nu);
+    assert.ok(Math.abs((await opt.metrics!())['kfac/klClip'] - nu) < 1e-5 * nu);
     opt.dispose();
     model.dispose();
   });
 });
 
 describe('statistics (science.md section 6)', () => {
-  test('the probe backprop gives the per-example pre-activation gradients (2-layer ReLU MLP)', () => {
+  test('the probe backprop gives the per-example pre-activation gradients (2-layer ReLU MLP)', async () => {
     const model = buildModel(mlpSpec([4]), [3], 2, 7);
     const x = tf.tensor2d(randMat(5, 3, 51));
     const E = randMat(5, 2, 52);
@@ -343,7 +343,7 @@ describe('statistics (science.md section 6)', () => {
     model.dispose();
   });
 
-  test('K-FAC-F and K-FAC-G factors match the exact Fisher / GN blocks in expectation', () => {
+  test('K-FAC-F and K-FAC-G factors match the exact Fisher / GN blocks in expectation', async () => {
     // Exact (float64, from per-example Jacobians): fc: S = mean_i H_i; fc1: S = mean_i D_i W2 H_i W2^T D_i,
     // with H_i = diag(p_i) - p_i p_i^T (Fisher) or 2 I (GN, the official factor 2), D_i = diag(relu'(pre1_i)).
     const N = 8;
@@ -394,7 +394,7 @@ describe('statistics (science.md section 6)', () => {
     model.dispose();
   });
 
-  test('S of a BN layer scales by alpha^-2 when its weights scale by alpha; A is unchanged (section 7 item 2)', () => {
+  test('S of a BN layer scales by alpha^-2 when its weights scale by alpha; A is unchanged (section 7 item 2)', async () => {
     const model = buildModel(mlpSpec([5], true), [3], 2, 13);
     const x = tf.tensor2d(randMat(16, 3, 71));
     const E = randMat(16, 2, 72);
@@ -429,7 +429,7 @@ describe('statistics (science.md section 6)', () => {
     model.dispose();
   });
 
-  test('conv patches (with the homogeneous 1) equal a brute-force extraction, for stride and padding', () => {
+  test('conv patches (with the homogeneous 1) equal a brute-force extraction, for stride and padding', async () => {
     const [n, h, w, c] = [2, 5, 4, 2];
     const xs = randMat(n * h * w, c, 81);
     const x = tf.tensor4d(xs.flat(), [n, h, w, c]);
@@ -474,7 +474,7 @@ describe('statistics (science.md section 6)', () => {
     x.dispose();
   });
 
-  test('the schedule: statistics every T_cov, inverses every T_inv, EMA 0.95 (counted)', () => {
+  test('the schedule: statistics every T_cov, inverses every T_inv, EMA 0.95 (counted)', async () => {
     const model = buildModel(mlpSpec([]), [2], 2, 5);
     const opt = createOptimizer(kfacSpec({ statsEvery: 3, inverseEvery: 5, lr: 0 }), {
       params: paramsOf(model),
@@ -493,7 +493,7 @@ describe('statistics (science.md section 6)', () => {
     for (let t = 0; t < 10; t++) {
       const before = { ...opt.counts };
       const x = tf.tensor2d(batches[t]);
-      opt.updateCurvature(model, x);
+      await opt.updateCurvature(model, x);
       x.dispose();
       if (opt.counts.statistics > before.statistics) {
         statsAt.push(t);
@@ -504,7 +504,7 @@ describe('statistics (science.md section 6)', () => {
         A = t === 0 ? fresh : A.map((r, a) => r.map((v, b) => 0.95 * v + 0.05 * fresh[a][b]));
       }
       if (opt.counts.inverses > before.inverses) invAt.push(t);
-      opt.step(zeroGrads, 0);
+      await opt.step(zeroGrads, 0);
     }
     assert.deepEqual(statsAt, [0, 3, 6, 9]);
     assert.deepEqual(invAt, [0, 5]);
@@ -517,7 +517,7 @@ describe('statistics (science.md section 6)', () => {
 });
 
 describe('sampling (curvature.ts)', () => {
-  test('K-FAC-F logit gradients are softmax - onehot(y); K-FAC-G has covariance 2 I', () => {
+  test('K-FAC-F logit gradients are softmax - onehot(y); K-FAC-G has covariance 2 I', async () => {
     const logits = tf.tensor2d([[0, 1, 2]]);
     const f = logitGradients(logits, 'fisher', 3).arraySync()[0];
     const p = tf.softmax(logits).arraySync()[0];

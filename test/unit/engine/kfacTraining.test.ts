@@ -92,7 +92,7 @@ describe('K-FAC in the training loop', () => {
             for (let l = 0; l < sm.length; l++) gn += w[i][j] * a[i][k] * sm[j][l] * w[k][l];
       tf.dispose([A, S, W]);
     }
-    const m = opt.metrics();
+    const m = await opt.metrics();
     assert.ok(Math.abs(m.kfacGnNorm - gn) < 1e-4 * gn, `${m.kfacGnNorm} vs ${gn}`);
     // Inverse rounds after the first ran in the worker thread (issue 5).
     assert.ok(opt.threaded && opt.counts.posted > 0, JSON.stringify(opt.counts));

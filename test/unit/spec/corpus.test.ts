@@ -100,12 +100,6 @@ const BAD: Record<string, Expectation> = {
     message: 'sweep["training.seed"] must be a non-empty list',
   },
   'bad-name': { path: 'name', line: 2, column: 11, message: 'name must start with a letter or digit' },
-  'kfac-on-webgpu': {
-    path: 'training.backend',
-    line: 6,
-    column: 28,
-    message: 'K-FAC (kfac-f) does not run on the webgpu backend yet',
-  },
   'missing-required': {
     path: '',
     line: 1,

@@ -18,6 +18,7 @@
 // synchronous. A checkpoint taken with a round in flight stores its factor snapshot; resume recomputes it.
 import type { KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
+import { read, readAndDispose } from '../../read';
 import { tf } from '../../tf';
 import type { Optimizer, OptimizerContext, Param } from '../optimizer';
 import { decayCoefficient } from '../regularization';
@@ -141,7 +142,7 @@ export class KfacOptimizer implements Optimizer {
   }
 
   /** Called by the trainer before every step with the step's batch; does what the schedule says is due. */
-  updateCurvature(model: Model, x: tf.Tensor): void {
+  async updateCurvature(model: Model, x: tf.Tensor): Promise<void> {
     const statsDue = this.t % this.spec.statsEvery === 0;
     if (statsDue || !this.initialised) {
       this.accumulate(model, [x], this.initialised ? 'ema' : 'replace');
@@ -149,8 +150,8 @@ export class KfacOptimizer implements Optimizer {
     }
     if (this.pending && this.t >= this.pending.applyAt) this.swapIn();
     const due = this.t % this.spec.inverseEvery === 0;
-    if (this.stale || (due && this.delay === 0)) this.recomputeInverses();
-    else if (due) this.startRound(this.t + this.delay);
+    if (this.stale || (due && this.delay === 0)) await this.recomputeInverses();
+    else if (due) await this.startRound(this.t + this.delay);
   }
 
   /** The official "roger init": factors = the plain average of the statistics over `batches`. */
@@ -165,13 +166,13 @@ export class KfacOptimizer implements Optimizer {
    * Sets the factors directly (tests with exact statistics; T given for conv blocks) and recomputes the
    * inverses. `A` is [d_A, d_A] with the homogeneous coordinate last; `S` is [d_S, d_S].
    */
-  setFactors(layer: string, A: tf.Tensor, S: tf.Tensor, locations = 1): void {
+  async setFactors(layer: string, A: tf.Tensor, S: tf.Tensor, locations = 1): Promise<void> {
     const b = this.block(layer);
     b.A.assign(A);
     b.S.assign(S);
     b.locations = locations;
     this.initialised = true;
-    this.recomputeInverses();
+    await this.recomputeInverses();
   }
 
   /** Copies of the current factors of a layer (owned by the caller). */
@@ -190,11 +191,12 @@ export class KfacOptimizer implements Optimizer {
     });
   }
 
-  step(grads: Map<string, tf.Tensor>, lr: number): void {
+  async step(grads: Map<string, tf.Tensor>, lr: number): Promise<void> {
     const mu = this.spec.momentum;
     const reg = this.regularization;
-    tf.tidy(() => {
-      const updates: { b: Block; U: tf.Tensor2D; wdK: number; wdB: number }[] = [];
+    // Two phases around the KL clip's read-back (asynchronous: engine/read.ts): precondition, then update.
+    const updates: { b: Block; U: tf.Tensor2D; wdK: number; wdB: number }[] = [];
+    const dot = tf.tidy(() => {
       let dot: tf.Scalar = tf.scalar(0);
       for (const b of this.blocks) {
         const gK = gradientOf(grads, b.kernel);
@@ -215,17 +217,21 @@ export class KfacOptimizer implements Optimizer {
           ],
           0,
         ) as tf.Tensor2D;
-        const U = this.precondition(b.layer.name, G);
+        const U = tf.keep(this.precondition(b.layer.name, G));
         dot = tf.add(dot, tf.sum(tf.mul(G, U)));
         updates.push({ b, U, wdK: l2 ? 0 : lamK, wdB: l2 ? 0 : lamB });
       }
-      // KL clip on the preconditioned gradient, before momentum (science.md section 6).
-      let nu = 1;
-      if (this.spec.klClip !== undefined) {
-        const sq = dot.dataSync()[0];
-        nu = sq > 0 ? Math.min(1, Math.sqrt(this.spec.klClip / (lr * lr * sq))) : 1;
-      }
-      this.lastClip = nu;
+      return dot;
+    });
+    // KL clip on the preconditioned gradient, before momentum (science.md section 6).
+    let nu = 1;
+    if (this.spec.klClip !== undefined) {
+      const [sq] = await read(dot);
+      nu = sq > 0 ? Math.min(1, Math.sqrt(this.spec.klClip / (lr * lr * sq))) : 1;
+    }
+    dot.dispose();
+    this.lastClip = nu;
+    tf.tidy(() => {
       for (const { b, U, wdK, wdB } of updates) {
         const uK = tf.reshape(tf.slice(U, [0, 0], [b.dA - 1, b.dS]), b.kernel.variable.shape);
         const uB = tf.reshape(tf.slice(U, [b.dA - 1, 0], [1, b.dS]), b.bias.variable.shape);
@@ -245,6 +251,7 @@ export class KfacOptimizer implements Optimizer {
         }
       }
     });
+    tf.dispose(updates.map((u) => u.U));
     this.t += 1;
   }
 
@@ -253,7 +260,7 @@ export class KfacOptimizer implements Optimizer {
    * the block; effectiveDamping = damping / curvatureScale (omitted while the scale is 0); kfacGnNorm =
    * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S]; kfac/klClip = nu when clipping.
    */
-  metrics(): Record<string, number> {
+  async metrics(): Promise<Record<string, number>> {
     if (!this.initialised) return {};
     const values = tf.tidy(() => {
       const rows: tf.Scalar[] = [];
@@ -267,8 +274,7 @@ export class KfacOptimizer implements Optimizer {
       }
       return tf.stack(rows);
     });
-    const v = values.dataSync();
-    values.dispose();
+    const v = await readAndDispose(values);
     const out: Record<string, number> = {};
     let gn = 0;
     this.blocks.forEach((b, i) => {
@@ -326,8 +332,9 @@ export class KfacOptimizer implements Optimizer {
       for (const k of ['kfacAInverted', 'kfacSInverted', 'kfacLocations']) rest.delete(`${name}/${k}`);
       this.disposeInverse(b);
       if (iA && iS && loc) {
+        // Restored from host data, so their values are on the host on every backend (webgpu included).
         b.locations = loc.dataSync()[0];
-        this.invert(b, tf.clone(iA) as tf.Tensor2D, tf.clone(iS) as tf.Tensor2D);
+        this.invertHost(b, Float32Array.from(iA.dataSync()), Float32Array.from(iS.dataSync()));
       }
     }
     this.discardPending();
@@ -408,24 +415,42 @@ export class KfacOptimizer implements Optimizer {
     this.counts.statistics += 1;
   }
 
-  private recomputeInverses(): void {
+  private async recomputeInverses(): Promise<void> {
     this.discardPending();
-    for (const b of this.blocks) {
+    const factors = await this.hostFactors();
+    for (const { b, A, S } of factors) {
       this.disposeInverse(b);
-      this.invert(b, tf.clone(b.A) as tf.Tensor2D, tf.clone(b.S) as tf.Tensor2D);
+      this.invertHost(b, A, S);
     }
     this.stale = false;
     this.counts.inverses += 1;
   }
 
   /** Snapshots the factors for a round swapped in at `applyAt`, and starts computing it. */
-  private startRound(applyAt: number): void {
-    const snapshots = this.blocks.map((b) => ({
+  private async startRound(applyAt: number): Promise<void> {
+    this.launch(await this.hostFactors(), applyAt);
+  }
+
+  /** Every block's factors, read back (asynchronously) as float32 copies. */
+  private hostFactors(): Promise<{ b: Block; A: Float32Array; S: Float32Array }[]> {
+    return Promise.all(
+      this.blocks.map(async (b) => ({
+        b,
+        A: Float32Array.from(await read(b.A)),
+        S: Float32Array.from(await read(b.S)),
+      })),
+    );
+  }
+
+  /** The block's inverse from host copies of its factors (eigendecomposed here, float64). */
+  private invertHost(b: Block, A: Float32Array, S: Float32Array): void {
+    this.invert(
       b,
-      A: Float32Array.from(b.A.dataSync()),
-      S: Float32Array.from(b.S.dataSync()),
-    }));
-    this.launch(snapshots, applyAt);
+      tf.tensor2d(A, [b.dA, b.dA]),
+      tf.tensor2d(S, [b.dS, b.dS]),
+      symmetricEigen(A, b.dA),
+      symmetricEigen(S, b.dS),
+    );
   }
 
   /** Takes ownership of the snapshots; computes them in the worker, or now (synchronous / no worker). */
@@ -470,15 +495,7 @@ export class KfacOptimizer implements Optimizer {
   }
 
   /** Eigendecomposes the factors A, S (taking ownership of them) into the block's inverse. */
-  private invert(
-    b: Block,
-    A: tf.Tensor2D,
-    S: tf.Tensor2D,
-    eigA?: SymmetricEigen,
-    eigS?: SymmetricEigen,
-  ): void {
-    const eA = eigA ?? symmetricEigen(A.dataSync(), b.dA);
-    const eS = eigS ?? symmetricEigen(S.dataSync(), b.dS);
+  private invert(b: Block, A: tf.Tensor2D, S: tf.Tensor2D, eA: SymmetricEigen, eS: SymmetricEigen): void {
     const { denominators } = dampedSpectrum(
       eA.values,
       eS.values,
