@@ -8,6 +8,7 @@
 //
 //   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--cases mlp,vgg16-bn,...]
 //                              [--optimizers sgd,adam,kfac-f,kfac-g] [--batch 128] [--steps 10] [--windows 3]
+//                              [--memory-steps 1000]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
@@ -26,6 +27,9 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '128' },
     steps: { type: 'string', default: '10' },
     windows: { type: 'string', default: '3' },
+    // Memory over a long run (issue 7: no growth over 1000 steps): live tensors and bytes after the warm-up
+    // and after this many more steps. 0 = skip.
+    'memory-steps': { type: 'string', default: '0' },
   },
 });
 const batch = Number(values.batch);
@@ -136,6 +140,25 @@ async function main(): Promise<void> {
           rates.push((batch * Number(values.steps)) / ((performance.now() - t0) / 1000));
         }
         const imagesPerSecond = median(rates);
+        const memorySteps = Number(values['memory-steps']);
+        let memory: Record<string, number> = {};
+        if (memorySteps > 0) {
+          const before = tf.memory();
+          const rssBefore = process.memoryUsage().rss;
+          for (let i = 0; i < memorySteps; i++) {
+            await state.optimizer.beforeStep?.();
+            await trainStep(state, x, y, 10, spec.optimizer.lr);
+            sample();
+          }
+          const after = tf.memory();
+          memory = {
+            memory_steps: memorySteps,
+            tensors_before: before.numTensors,
+            tensors_after: after.numTensors,
+            tensor_bytes_growth: after.numBytes - before.numBytes,
+            rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+          };
+        }
         const anchor = info.name === 'wasm' || info.name === 'cpu' ? PYTORCH_CPU_2CORE[name] : undefined;
         console.log(
           JSON.stringify({
@@ -148,6 +171,7 @@ async function main(): Promise<void> {
             peak_rss_mb: Math.round(rssPeak / 2 ** 20),
             peak_tensor_mb: Math.round(tfPeak / 2 ** 20),
             parameters: state.model.parameterCount(),
+            ...memory,
             ...(anchor && optimizer === 'sgd'
               ? { pytorch_cpu_2core: anchor, ratio: +(imagesPerSecond / anchor).toFixed(2) }
               : {}),
