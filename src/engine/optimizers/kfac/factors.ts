@@ -9,6 +9,7 @@
 // the batch size.
 // Running averages: cov <- decay * cov + (1 - decay) * new (decay 0.95, no debiasing).
 import type { LinearLayer } from '../../models/model';
+import { matMulT } from '../../ops/matmul';
 import { tf } from '../../tf';
 
 /** d_A, d_S and T of a layer's block. */
@@ -66,7 +67,7 @@ export function outputRows(grad: tf.Tensor): tf.Tensor2D {
 
 /** (1/M) rows^T rows: the uncentred second moment. */
 export function secondMoment(rows: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.div(tf.matMul(rows, rows, true, false), rows.shape[0]) as tf.Tensor2D);
+  return tf.tidy(() => tf.div(matMulT(rows, rows, true, false), rows.shape[0]) as tf.Tensor2D);
 }
 
 /** cov <- decay * cov + (1 - decay) * fresh (science.md section 6: 0.95 / 0.05, no debiasing). */

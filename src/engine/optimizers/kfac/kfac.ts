@@ -18,6 +18,7 @@
 // synchronous. A checkpoint taken with a round in flight stores its factor snapshot; resume recomputes it.
 import type { KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
+import { matMulT } from '../../ops/matmul';
 import { read, readAndDispose } from '../../read';
 import { tf } from '../../tf';
 import type { Optimizer, OptimizerContext, Param } from '../optimizer';
@@ -186,8 +187,13 @@ export class KfacOptimizer implements Optimizer {
     const inv = this.block(layer).inverse;
     if (!inv) throw new Error(`K-FAC: no inverse for layer "${layer}" yet (updateCurvature first)`);
     return tf.tidy(() => {
-      const inBasis = tf.matMul(tf.matMul(inv.qA, G, true, false), inv.qS);
-      return tf.matMul(tf.matMul(inv.qA, tf.div(inBasis, inv.denominators)), inv.qS, false, true);
+      const inBasis = tf.matMul(matMulT(inv.qA, G, true, false), inv.qS);
+      return matMulT(
+        tf.matMul(inv.qA, tf.div(inBasis, inv.denominators)) as tf.Tensor2D,
+        inv.qS,
+        false,
+        true,
+      );
     });
   }
 
