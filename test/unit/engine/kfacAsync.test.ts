@@ -9,7 +9,8 @@ import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
 import { buildModel } from '../../../src/engine/models/build';
 import { createOptimizer, type KfacOptimizer, type Param } from '../../../src/engine/optimizers';
-import { setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
+import { EigenPool, setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
+import { symmetricEigen } from '../../../src/engine/optimizers/kfac/inverse';
 import type { KfacInverseOptions } from '../../../src/engine/optimizers/optimizer';
 import { tf } from '../../../src/engine/tf';
 import { type TrainingState, trainStep } from '../../../src/engine/trainer';
@@ -159,5 +160,37 @@ describe('K-FAC inverses off the training thread', () => {
     assert.deepEqual(weights(resumed), weights(whole));
     dispose(whole);
     dispose(resumed);
+  });
+});
+
+describe('the eigendecomposition pool', () => {
+  test('spreads a round over several workers and returns each result in order, bit-identical to in-thread', async () => {
+    const sizes = [3, 40, 7, 25, 1, 12];
+    const matrices = sizes.map((n, k) => {
+      // A symmetric matrix B B^T + n I from a fixed sequence.
+      const b = Float64Array.from({ length: n * n }, (_, i) => Math.sin(1 + i * 0.37 + k));
+      const data = new Float32Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let sum = i === j ? n : 0;
+          for (let l = 0; l < n; l++) sum += b[i * n + l] * b[j * n + l];
+          data[i * n + j] = sum;
+        }
+      return { data, n };
+    });
+    const pool = new EigenPool(3);
+    try {
+      assert.equal(pool.threaded, true);
+      const got = await pool.submit(matrices);
+      const want = matrices.map((m) => symmetricEigen(m.data, m.n));
+      assert.equal(got.length, sizes.length);
+      got.forEach((r, i) => {
+        assert.equal(r.values.length, sizes[i]);
+        assert.deepEqual(Array.from(r.values), Array.from(want[i].values), `values of matrix ${i}`);
+        assert.deepEqual(Array.from(r.vectors), Array.from(want[i].vectors), `vectors of matrix ${i}`);
+      });
+    } finally {
+      pool.dispose();
+    }
   });
 });
