@@ -151,7 +151,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (info.trial.count > 1) md.appendMarkdown(` (trial ${info.trial.index + 1} of ${info.trial.count})`);
     md.appendMarkdown('\n\n');
     if (info.status === 'failed' && info.error) md.appendCodeblock(info.error.message, 'text');
-    if (info.backend) md.appendMarkdown(`Backend: ${info.backend.name} on ${info.backend.device}\n\n`);
+    if (info.backend) {
+      md.appendMarkdown(`Backend: ${info.backend.name} on ${info.backend.device}\n\n`);
+      // Why `auto` passed over the faster backends (issue 7: the choice and the reasons, in the UI too).
+      for (const s of info.backend.skipped) md.appendText(`Skipped ${s.name}: ${s.reason}\n\n`);
+    }
     const acc = percent(run.final['test/accuracy']);
     if (acc) md.appendMarkdown(`Final test accuracy: ${acc}\n\n`);
     if (info.progress) {
