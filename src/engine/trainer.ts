@@ -15,7 +15,7 @@ import type { Model } from './models/model';
 import { type NormTargets, rescaleToNorms } from './normTransfer';
 import { createOptimizer, decayedParamNames } from './optimizers';
 import { defaultInverseDelay, type Optimizer, type Param } from './optimizers/optimizer';
-import { read } from './read';
+import { read, readAndDispose } from './read';
 import { learningRate, stepsPerEpoch } from './schedule';
 import { tf } from './tf';
 
@@ -85,6 +85,23 @@ export async function trainStep(
   numClasses: number,
   lr: number,
 ): Promise<[number, number]> {
+  const stats = await trainStepOnDevice(state, x, labels, numClasses, lr);
+  const [loss, correct] = await readAndDispose(stats);
+  return [loss, correct];
+}
+
+/**
+ * The same step, leaving [loss, correct predictions] on the device (the caller owns the tensor): the
+ * training loop sums them there and reads them once per record, so a GPU backend is not made to wait for
+ * every step's loss (issue 7).
+ */
+export async function trainStepOnDevice(
+  state: TrainingState,
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+  numClasses: number,
+  lr: number,
+): Promise<tf.Tensor1D> {
   const { model, params, optimizer } = state;
   const byVariable = new Map(params.map((p) => [p.variable.name, p.name]));
   let logits: tf.Tensor2D | undefined;
@@ -97,17 +114,19 @@ export async function trainStep(
   );
   const gradsByParam = new Map<string, tf.Tensor>();
   for (const [variableName, g] of Object.entries(grads)) gradsByParam.set(byVariable.get(variableName)!, g);
-  const stats = tf.tidy(() => tf.stack([value, correctCount(logits!, labels)]));
+  const stats = tf.tidy(() => tf.stack([value, correctCount(logits!, labels)])) as tf.Tensor1D;
   // K-FAC: curvature on this batch at the pre-update weights (science.md section 6), before the BN update
   // consumes the step's batch statistics.
   try {
     await optimizer.updateCurvature?.(model, x);
     model.updateBatchNormStats(x);
     await optimizer.step(gradsByParam, lr);
-    const [loss, correct] = await read(stats);
-    return [loss, correct];
+    return stats;
+  } catch (e) {
+    stats.dispose();
+    throw e;
   } finally {
-    tf.dispose([value, stats, logits!, ...Object.values(grads)]);
+    tf.dispose([value, logits!, ...Object.values(grads)]);
   }
 }
 
@@ -233,91 +252,108 @@ export async function train(
     tf.dispose(xs);
   }
 
-  let window = { steps: 0, loss: 0, correct: 0, examples: 0 };
-  let permutation: { epoch: number; order: Uint32Array } | undefined;
-  /** The host-side batch of optimizer step `s` (0-based): a pure function of (seed, epoch, batch index). */
-  const batchAt = (s: number): { x: Float32Array; y: Int32Array; size: number } => {
-    const epoch = Math.floor(s / perEpoch);
-    const batchIndex = s % perEpoch;
-    if (permutation?.epoch !== epoch)
-      permutation = { epoch, order: epochPermutation(n, training.seed, epoch) };
-    const indices = permutation.order.subarray(
-      batchIndex * training.batchSize,
-      Math.min((batchIndex + 1) * training.batchSize, n),
-    );
-    const batch = gatherBatch(data.train, indices, inputShape);
-    const x =
-      spec.data.augment && data.isImage
-        ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex)
-        : batch.x;
-    return { x, y: batch.y, size: indices.length };
+  // The training window since the last record: summed on the device, [sum of loss x batch size, correct
+  // predictions, first step whose loss is not finite (Infinity: none)], read back only when a record,
+  // a checkpoint or a stop needs it.
+  const NO_BAD_STEP = Number.POSITIVE_INFINITY;
+  const windowSums = tf.variable(tf.tensor1d([0, 0, NO_BAD_STEP]), false) as tf.Variable<tf.Rank.R1>;
+  let windowExamples = 0;
+  /** Reads and resets the window: its mean loss and accuracy, or why training diverged. */
+  const takeWindow = async (): Promise<{ loss: number; accuracy: number } | { diverged: string }> => {
+    const [lossSum, correct, bad] = await read(windowSums);
+    const examples = windowExamples;
+    windowExamples = 0;
+    tf.tidy(() => windowSums.assign(tf.tensor1d([0, 0, NO_BAD_STEP])));
+    // No record for it: JSON has no NaN/Infinity, and every metric in metrics.jsonl is a number.
+    if (Number.isFinite(bad)) return { diverged: `diverged at step ${bad} (training loss not finite)` };
+    return { loss: lossSum / Math.max(examples, 1), accuracy: correct / Math.max(examples, 1) };
   };
-  // Prefetch (issue 6): the next step's batch is assembled (gather + crop/flip) while the device runs this
-  // step — trainStep returns at its first read-back, with the step's kernels queued on a GPU backend.
-  let next = step < totalSteps ? batchAt(step) : undefined;
-  while (step < totalSteps) {
-    // Before the step: the angular update of a record needs the kernels as they were.
-    monitor.beforeStep(step);
-    const stepStarted = performance.now();
-    const batch = next ?? batchAt(step);
-    const lr = lrAt(step);
-    const x = tf.tensor(batch.x, [batch.size, ...inputShape]);
-    const y = tf.tensor1d(batch.y, 'int32');
-    // K-FAC: if this step swaps in eigenbases still being computed off-thread, wait for them here.
-    if (optimizer.beforeStep) await optimizer.beforeStep();
-    const running = trainStep(state, x, y, numClasses, lr).finally(() => tf.dispose([x, y]));
-    next = step + 1 < totalSteps ? batchAt(step + 1) : undefined;
-    const [loss, correct] = await running;
-    step += 1;
-    trainSeconds += (performance.now() - stepStarted) / 1000;
-    if (!Number.isFinite(loss)) {
-      monitor.release();
-      // No record: JSON has no NaN/Infinity, and every metric in metrics.jsonl is a number.
-      return {
-        status: 'failed',
-        reason: `diverged at step ${step} (training loss ${loss})`,
-        progress: progress(),
-      };
-    }
-    window = {
-      steps: window.steps + 1,
-      loss: window.loss + loss * batch.size,
-      correct: window.correct + correct,
-      examples: window.examples + batch.size,
-    };
-
-    const epochEnd = step % perEpoch === 0;
-    // wn-conv: after the epoch, each selected kernel takes the reference run's norm (the record shows it).
-    const rescaled: Record<string, number> = {};
-    const norms = epochEnd ? options.normTargets?.get(step / perEpoch) : undefined;
-    if (norms) {
-      for (const [layer, alpha] of await rescaleToNorms(model, norms))
-        rescaled[`normTransfer/${layer}`] = alpha;
-    }
-    if (monitor.recordDue(step)) {
-      const reason = await emit(
-        {
-          'train/loss': window.loss / window.examples,
-          'train/accuracy': window.correct / window.examples,
-          ...rescaled,
-        },
-        lr,
+  const failed = (reason: string): TrainOutcome => {
+    monitor.release();
+    return { status: 'failed', reason, progress: progress() };
+  };
+  try {
+    let permutation: { epoch: number; order: Uint32Array } | undefined;
+    /** The host-side batch of optimizer step `s` (0-based): a pure function of (seed, epoch, batch index). */
+    const batchAt = (s: number): { x: Float32Array; y: Int32Array; size: number } => {
+      const epoch = Math.floor(s / perEpoch);
+      const batchIndex = s % perEpoch;
+      if (permutation?.epoch !== epoch)
+        permutation = { epoch, order: epochPermutation(n, training.seed, epoch) };
+      const indices = permutation.order.subarray(
+        batchIndex * training.batchSize,
+        Math.min((batchIndex + 1) * training.batchSize, n),
       );
-      if (reason) return { status: 'failed', reason, progress: progress() };
-      window = { steps: 0, loss: 0, correct: 0, examples: 0 };
-      events.progress(progress());
-    }
-    const epochsDone = step / perEpoch;
-    if (epochEnd && (epochsDone % training.checkpointEveryEpochs === 0 || step === totalSteps))
-      await saveCheckpoint();
-    events.afterStep?.(step, tf.memory().numTensors);
+      const batch = gatherBatch(data.train, indices, inputShape);
+      const x =
+        spec.data.augment && data.isImage
+          ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex)
+          : batch.x;
+      return { x, y: batch.y, size: indices.length };
+    };
+    // Prefetch (issue 6): the next step's batch is assembled (gather + crop/flip) while the device runs this
+    // step — trainStep returns at its first read-back, with the step's kernels queued on a GPU backend.
+    let next = step < totalSteps ? batchAt(step) : undefined;
+    while (step < totalSteps) {
+      // Before the step: the angular update of a record needs the kernels as they were.
+      monitor.beforeStep(step);
+      const stepStarted = performance.now();
+      const batch = next ?? batchAt(step);
+      const lr = lrAt(step);
+      const x = tf.tensor(batch.x, [batch.size, ...inputShape]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      // K-FAC: if this step swaps in eigenbases still being computed off-thread, wait for them here.
+      if (optimizer.beforeStep) await optimizer.beforeStep();
+      const running = trainStepOnDevice(state, x, y, numClasses, lr).finally(() => tf.dispose([x, y]));
+      next = step + 1 < totalSteps ? batchAt(step + 1) : undefined;
+      const stats = await running;
+      step += 1;
+      tf.tidy(() => {
+        const loss = tf.slice(stats, 0, 1);
+        const bad = tf.where(tf.isFinite(loss), tf.fill([1], NO_BAD_STEP), tf.fill([1], step));
+        windowSums.assign(
+          tf.concat([
+            tf.add(tf.slice(windowSums, 0, 2), tf.mul(stats, tf.tensor1d([batch.size, 1]))),
+            tf.minimum(tf.slice(windowSums, 2, 1), bad),
+          ]) as tf.Tensor1D,
+        );
+      });
+      stats.dispose();
+      windowExamples += batch.size;
+      trainSeconds += (performance.now() - stepStarted) / 1000;
 
-    // Let the process handle messages (a stop request) between steps: tfjs work here is synchronous.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (step < totalSteps && events.stopRequested()) {
-      await saveCheckpoint();
-      return { status: 'cancelled', progress: progress() };
+      const epochEnd = step % perEpoch === 0;
+      // wn-conv: after the epoch, each selected kernel takes the reference run's norm (the record shows it).
+      const rescaled: Record<string, number> = {};
+      const norms = epochEnd ? options.normTargets?.get(step / perEpoch) : undefined;
+      if (norms) {
+        for (const [layer, alpha] of await rescaleToNorms(model, norms))
+          rescaled[`normTransfer/${layer}`] = alpha;
+      }
+      if (monitor.recordDue(step)) {
+        const w = await takeWindow();
+        if ('diverged' in w) return failed(w.diverged);
+        const reason = await emit({ 'train/loss': w.loss, 'train/accuracy': w.accuracy, ...rescaled }, lr);
+        if (reason) return failed(reason);
+        events.progress(progress());
+      }
+      const epochsDone = step / perEpoch;
+      if (epochEnd && (epochsDone % training.checkpointEveryEpochs === 0 || step === totalSteps))
+        await saveCheckpoint();
+      events.afterStep?.(step, tf.memory().numTensors);
+
+      // Let the process handle messages (a stop request) between steps: tfjs work here is synchronous.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (step < totalSteps && events.stopRequested()) {
+        // Never checkpoint weights that have already diverged (the window since the last record).
+        const w = await takeWindow();
+        if ('diverged' in w) return failed(w.diverged);
+        await saveCheckpoint();
+        return { status: 'cancelled', progress: progress() };
+      }
     }
+    return { status: 'completed', progress: progress() };
+  } finally {
+    windowSums.dispose();
   }
-  return { status: 'completed', progress: progress() };
 }
