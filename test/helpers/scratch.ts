@@ -1,9 +1,9 @@
-// Test helper: temporary folders that are removed when the test file ends (node:test `after`), so test
-// runs leave nothing behind in the system temp folder.
+// Test helper: temporary folders that are removed when the test file's process exits (node --test runs
+// each file in its own process), so test runs leave nothing behind in the system temp folder. A node:test
+// `after` hook registered from inside a running test does not run reliably; the exit handler does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 
 const made: string[] = [];
 let hooked = false;
@@ -12,7 +12,7 @@ let hooked = false;
 export function scratchDir(prefix: string): string {
   if (!hooked) {
     hooked = true;
-    after(() => {
+    process.on('exit', () => {
       for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
     });
   }
