@@ -12,9 +12,9 @@
 // A subset is the first trainSize / testSize records in file order (data_batch_1 first), the same whatever
 // the sizes, and only those records are read from disk.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { DatasetLoader, LoadedDataset, LoadOptions } from './dataset';
+import { checkSizes, type DatasetLoader, type LoadedDataset } from './dataset';
 import { dataDirectory, findDatasetFiles } from './locate';
-import type { ChannelNormalization } from './normalize';
+import { type ChannelNormalization, pixelTable } from './normalize';
 
 export const CIFAR_SHAPE: [number, number, number] = [32, 32, 3];
 const PIXELS = 32 * 32;
@@ -55,15 +55,6 @@ export const CIFAR100_FORMAT: CifarFormat = {
   coarseClasses: 20,
   normalization: CIFAR100_NORMALIZATION,
 };
-
-/** lut[c * 256 + p] = (p / 255 - mean_c) / std_c, computed in float64 and stored once as float32. */
-function pixelTable(norm: ChannelNormalization): Float32Array {
-  const lut = new Float32Array(3 * 256);
-  for (let c = 0; c < 3; c++) {
-    for (let p = 0; p < 256; p++) lut[c * 256 + p] = (p / 255 - norm.mean[c]) / norm.std[c];
-  }
-  return lut;
-}
 
 /** How many whole records a file holds; throws when its size is not a whole number of records. */
 function recordCount(file: string, fd: number, format: CifarFormat): number {
@@ -140,13 +131,6 @@ export function readCifarRecords(
     return { x, y };
   } finally {
     for (const fd of fds) closeSync(fd);
-  }
-}
-
-function checkSizes(options: LoadOptions): void {
-  for (const key of ['trainSize', 'testSize'] as const) {
-    const v = options[key];
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${key} must be a non-negative integer, got ${v}`);
   }
 }
 

@@ -36,3 +36,11 @@ export interface DatasetLoader {
   readonly name: string;
   load(options: LoadOptions): Promise<LoadedDataset>;
 }
+
+/** The sizes every loader takes: non-negative integers (the schema says so for specs; this guards callers). */
+export function checkSizes(options: LoadOptions): void {
+  for (const key of ['trainSize', 'testSize'] as const) {
+    const v = options[key];
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${key} must be a non-negative integer, got ${v}`);
+  }
+}

@@ -12,9 +12,9 @@
 // (a gzipped file is decompressed up to them and no further).
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { DatasetLoader, LoadedDataset, LoadOptions } from './dataset';
+import { checkSizes, type DatasetLoader, type LoadedDataset } from './dataset';
 import { dataDirectory, findDatasetFiles } from './locate';
-import type { ChannelNormalization } from './normalize';
+import { type ChannelNormalization, pixelTable } from './normalize';
 
 export const IDX_IMAGE_SHAPE: [number, number, number] = [28, 28, 1];
 const IMAGE_BYTES = 28 * 28;
@@ -156,18 +156,10 @@ export async function readIdxSplit(
       throw new Error(`${labelsFile}: label ${i} is ${label}; labels are 0..${CLASSES - 1}`);
     y[i] = label;
   }
-  const lut = new Float32Array(256);
-  for (let p = 0; p < 256; p++) lut[p] = (p / 255 - norm.mean[0]) / norm.std[0];
+  const lut = pixelTable(norm);
   const x = new Float32Array(n * IMAGE_BYTES);
   for (let i = 0; i < x.length; i++) x[i] = lut[images.data[i]];
   return { x, y };
-}
-
-function checkSizes(options: LoadOptions): void {
-  for (const key of ['trainSize', 'testSize'] as const) {
-    const v = options[key];
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${key} must be a non-negative integer, got ${v}`);
-  }
 }
 
 function idxLoader(name: 'mnist' | 'fashion-mnist', norm: ChannelNormalization): DatasetLoader {

@@ -30,3 +30,16 @@ export function applyNormalization(x: Float32Array, norm: ChannelNormalization):
     x[i] = (x[i] - norm.mean[ch]) * inv[ch];
   }
 }
+
+/**
+ * lut[c * 256 + p] = (p / 255 - mean_c) / std_c for 8-bit pixels of each channel: the official constants of
+ * the real datasets (science.md section 1), computed in float64 and stored once as float32.
+ */
+export function pixelTable(norm: ChannelNormalization): Float32Array {
+  const channels = norm.mean.length;
+  const lut = new Float32Array(channels * 256);
+  for (let c = 0; c < channels; c++) {
+    for (let p = 0; p < 256; p++) lut[c * 256 + p] = (p / 255 - norm.mean[c]) / norm.std[c];
+  }
+  return lut;
+}

@@ -2,7 +2,7 @@
 // testSize): the generating process (prototypes / teacher) comes from `${seed}/process`, train and test
 // from the disjoint streams `${seed}/train` and `${seed}/test`. Both streams are prefix-stable: the first
 // n training examples are the same whatever trainSize is.
-import type { DatasetLoader, LoadedDataset, LoadOptions } from './dataset';
+import { checkSizes, type DatasetLoader, type LoadedDataset, type LoadOptions } from './dataset';
 import { applyNormalization, type ChannelNormalization, channelStats } from './normalize';
 import { createRng } from './random';
 import { IMAGE_CLASSES, IMAGE_SHAPE, makePrototypes, sampleImages } from './syntheticImages';
@@ -15,13 +15,6 @@ export const SYNTHETIC_VECTORS_SEED = 20190502;
 /** synthetic-images also reports the per-channel constants it normalised with (training-split statistics). */
 export interface SyntheticImagesDataset extends LoadedDataset {
   normalization: ChannelNormalization;
-}
-
-function checkSizes(options: LoadOptions): void {
-  for (const key of ['trainSize', 'testSize'] as const) {
-    const v = options[key];
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${key} must be a non-negative integer, got ${v}`);
-  }
 }
 
 export function generateSyntheticImages(options: LoadOptions): SyntheticImagesDataset {
