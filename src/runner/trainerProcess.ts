@@ -13,6 +13,7 @@ import { layerFacts } from '../engine/metrics/monitor';
 import { normTargetsFrom } from '../engine/normTransfer';
 import { stepsPerEpoch } from '../engine/schedule';
 import { createTrainingState, train } from '../engine/trainer';
+import { explainFailure } from './failures';
 import type { DoneMessage, FromTrainer, StartMessage, ToTrainer } from './protocol';
 import { appendMetric, readMetrics, readRunInfo, runFiles } from './runStore';
 
@@ -38,15 +39,17 @@ function specFolder(runDir: string): string | undefined {
 async function run(start: StartMessage): Promise<DoneMessage> {
   const { spec } = start;
   const backend = await initBackend(spec.training.backend);
-  // A relative data.path means the spec file's folder (run.json keeps the spec file's absolute path).
-  const data = await loadDataset(spec.data, { baseDir: specFolder(start.runDir) });
+  // Relative paths in the spec (data.path, normTransfer.referenceRun) mean the spec file's folder (run.json
+  // keeps the spec file's absolute path).
+  const baseDir = specFolder(start.runDir);
+  const data = await loadDataset(spec.data, { baseDir });
   const state = createTrainingState(spec, data);
   const checkpointDir = join(start.runDir, 'checkpoint');
   const transfer = spec.regularization.normTransfer;
   let normTargets: ReturnType<typeof normTargetsFrom> | undefined;
   if (transfer) {
-    // wn-conv: the reference run's kernel norms at its epoch ends (a relative path: the spec file's folder).
-    const reference = resolve(specFolder(start.runDir) ?? process.cwd(), transfer.referenceRun);
+    // wn-conv: the reference run's kernel norms at its epoch ends.
+    const reference = resolve(baseDir ?? process.cwd(), transfer.referenceRun);
     if (!existsSync(runFiles(reference).metrics)) {
       throw new Error(
         `norm transfer: regularization.normTransfer.referenceRun "${transfer.referenceRun}" is not a run folder (no ${runFiles(reference).metrics})`,
@@ -92,16 +95,6 @@ async function run(start: StartMessage): Promise<DoneMessage> {
   return { type: 'done', ...outcome };
 }
 
-/** Adds what to do to failures whose raw message says nothing to a user (engines.md: wasm's 32-bit memory). */
-function explainFailure(message: string, backend: string): string {
-  if (/memory access out of bounds|Out of memory|Cannot allocate Wasm memory/i.test(message)) {
-    return `the wasm backend ran out of its 32-bit WebAssembly memory (${message.split('\n')[0]}): use a smaller training.batchSize or model.width, or a GPU backend (tensorflow, webgpu)`;
-  }
-  return backend === 'webgpu' && /OffscreenCanvas/.test(message)
-    ? `${message} (a synchronous read-back on webgpu: please report this)`
-    : message;
-}
-
 const requestStop = () => {
   stopRequested = true;
 };
@@ -120,7 +113,7 @@ process.on('message', (message: ToTrainer) => {
       (e: unknown): DoneMessage => ({
         type: 'done',
         status: 'failed',
-        reason: explainFailure(e instanceof Error ? e.message : String(e), message.spec.training.backend),
+        reason: explainFailure(e instanceof Error ? e.message : String(e)),
         stack: e instanceof Error ? e.stack : undefined,
         progress: { step: 0, totalSteps: 0, epoch: 0, epochs: message.spec.training.epochs },
       }),

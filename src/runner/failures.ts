@@ -1,0 +1,9 @@
+// What a failed trial's reason says to a user: the trainer's own messages are already written for people;
+// a few errors from below (the WebAssembly runtime) are not, and get what to do added (engines.md: the wasm
+// backend runs in 32-bit memory, which the paper's wide ResNet32 at batch 128 overflows).
+const WASM_OUT_OF_MEMORY = /memory access out of bounds|Out of memory|Cannot allocate Wasm memory/i;
+
+export function explainFailure(message: string): string {
+  if (!WASM_OUT_OF_MEMORY.test(message)) return message;
+  return `the wasm backend ran out of its 32-bit WebAssembly memory (${message.split('\n')[0]}): use a smaller training.batchSize or model.width, or a GPU backend (tensorflow, webgpu)`;
+}
