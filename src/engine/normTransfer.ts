@@ -8,10 +8,9 @@
 // pre-activation z = alpha x W + b has per-channel mean alpha (m - b) + b and variance alpha^2 v.
 import type { MetricRecord } from '../runner/protocol';
 import type { DecayScope } from '../spec/types';
-import { frobeniusNorm } from './metrics/reduce';
+import { weightNorms } from './metrics/mechanism1';
 import type { LinearLayer, Model } from './models/model';
 import { layerIsDecayed } from './optimizers/regularization';
-import { readAndDispose } from './read';
 import { tf } from './tf';
 
 /** Target kernel norms by layer name, for each epoch end 1, 2, ... of the reference run. */
@@ -68,10 +67,12 @@ export async function rescaleToNorms(
 ): Promise<Map<string, number>> {
   const state = model.stateVariables();
   const factors = new Map<string, number>();
-  for (const layer of model.layers) {
-    const target = norms.get(layer.name);
-    if (target === undefined) continue;
-    const [current] = await readAndDispose(frobeniusNorm(layer.kernel));
+  const selected = model.layers.filter((l) => norms.has(l.name));
+  // Every selected kernel's norm in one read-back (mechanism1.ts).
+  const currents = await weightNorms(selected);
+  for (const [i, layer] of selected.entries()) {
+    const target = norms.get(layer.name)!;
+    const current = currents[i];
     if (!(current > 0)) continue;
     const alpha = target / current;
     factors.set(layer.name, alpha);
