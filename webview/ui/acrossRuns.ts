@@ -22,6 +22,28 @@ export interface AcrossRunsInput {
 /** Marker shapes, one per palette cycle (the line charts' dash patterns, RUN_DASHES, play that part). */
 const POINT_STYLES = ['circle', 'rect', 'triangle', 'rectRot', 'star'] as const;
 
+/** A card of this section: a title (and optional tools) over a one-line note and the body. */
+function card(
+  attrs: Record<string, string>,
+  title: string,
+  note: string,
+  body: HTMLElement,
+  tools?: HTMLElement,
+): HTMLElement {
+  return el(
+    'article',
+    attrs,
+    el(
+      'header',
+      { class: 'wd-card-head' },
+      el('div', { class: 'wd-card-heading' }, el('h3', { class: 'wd-card-title' }, title)),
+      tools,
+    ),
+    el('p', { class: 'wd-note' }, note),
+    body,
+  );
+}
+
 const pct = (v: number): string => (100 * v).toFixed(2);
 
 export class AcrossRunsSection {
@@ -33,29 +55,16 @@ export class AcrossRunsSection {
   private lastCsv = '';
 
   constructor(private readonly exportCsv: (name: string, csv: string) => void) {
-    this.tableCard = el(
-      'article',
+    this.tableCard = card(
       { class: 'wd-xcard wd-card-wide', 'data-view': 'paper-table', 'aria-label': 'Table 1 view' },
-      el(
-        'header',
-        { class: 'wd-card-head' },
-        el(
-          'div',
-          { class: 'wd-card-heading' },
-          el('h3', { class: 'wd-card-title' }, 'Table 1 · final test accuracy (%)'),
-        ),
-        el(
-          'div',
-          { class: 'wd-card-tools', role: 'toolbar', 'aria-label': 'Table tools' },
-          button('CSV', 'Save the table as CSV', () => this.exportCsv('wdlab-table1.csv', this.lastCsv)),
-        ),
-      ),
-      el(
-        'p',
-        { class: 'wd-note' },
-        'Completed runs, grouped as in the paper: mean ± std over the runs of a cell (seeds), n runs. Empty where nothing ran yet.',
-      ),
+      'Table 1 · final test accuracy (%)',
+      'Completed runs, grouped as in the paper: mean ± std over the runs of a cell (seeds), n runs. Empty where nothing ran yet.',
       this.tableBody,
+      el(
+        'div',
+        { class: 'wd-card-tools', role: 'toolbar', 'aria-label': 'Table tools' },
+        button('CSV', 'Save the table as CSV', () => this.exportCsv('wdlab-table1.csv', this.lastCsv)),
+      ),
     );
     this.element = el(
       'section',
@@ -71,8 +80,8 @@ export class AcrossRunsSection {
     this.scatterCards.clear();
   }
 
-  /** Re-renders from the model; hides itself when nothing spans runs. Returns whether it shows anything. */
-  render(input: AcrossRunsInput): boolean {
+  /** Re-renders from the model; hides itself when nothing spans runs. */
+  render(input: AcrossRunsInput): void {
     const table = paperTable(input.runs, input.records);
     const showTable = table.counted > 0 && input.runs.length > 1;
     if (showTable) this.renderTable(table);
@@ -94,7 +103,6 @@ export class AcrossRunsSection {
       this.grid.replaceChildren(...cards);
     }
     this.element.hidden = cards.length === 0;
-    return cards.length > 0;
   }
 
   private renderTable(table: ReturnType<typeof paperTable>): void {
@@ -167,18 +175,15 @@ export class AcrossRunsSection {
     let entry = this.scatterCards.get(id);
     if (!entry) {
       const canvas = el('canvas', { role: 'img', 'aria-label': `Scatter chart of ${pair.title}` });
-      const card = el(
-        'article',
-        { class: 'wd-xcard', 'data-scatter': id, 'aria-label': `${pair.title} chart` },
-        el(
-          'header',
-          { class: 'wd-card-head' },
-          el('div', { class: 'wd-card-heading' }, el('h3', { class: 'wd-card-title' }, pair.title)),
+      entry = {
+        card: card(
+          { class: 'wd-xcard', 'data-scatter': id, 'aria-label': `${pair.title} chart` },
+          pair.title,
+          pair.help,
+          el('div', { class: 'wd-card-body' }, canvas),
         ),
-        el('p', { class: 'wd-note' }, pair.help),
-        el('div', { class: 'wd-card-body' }, canvas),
-      );
-      entry = { card, chart: null };
+        chart: null,
+      };
       this.scatterCards.set(id, entry);
       // The canvas needs a size: the chart is made once the card is in the document.
       requestAnimationFrame(() => this.draw(id, canvas, pair, points, input));
