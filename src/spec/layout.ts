@@ -31,18 +31,23 @@ export interface NetworkLayout {
   parameters: number;
 }
 
-/** Convs per block by depth (the VGG paper's configurations A, B, D, E) and their channels at width 1. */
-const VGG_CONVS: Readonly<Record<number, readonly number[]>> = {
+/**
+ * Convs per block by depth (the VGG paper's configurations A, B, D, E) and their channels at width 1; the
+ * engine builds its networks from these same tables (engine/models).
+ */
+export const VGG_CONVS: Readonly<Record<number, readonly number[]>> = {
   11: [1, 1, 2, 2, 2],
   13: [2, 2, 2, 2, 2],
   16: [2, 2, 3, 3, 3],
   19: [2, 2, 4, 4, 4],
 };
-const VGG_CHANNELS = [64, 128, 256, 512, 512];
+export const VGG_CHANNELS: readonly number[] = [64, 128, 256, 512, 512];
 /** CIFAR ResNet stage channels at width 1 (the paper's width 4 gives [64, 128, 256]). */
-const RESNET_CHANNELS = [16, 32, 64];
+export const RESNET_CHANNELS: readonly number[] = [16, 32, 64];
 
-const channelsAt = (c: number, width: number): number => Math.max(1, Math.round(c * width));
+/** round(channels * width), at least 1 (the spec's channel multiplier). */
+export const scaledChannels = (channels: number, width: number): number =>
+  Math.max(1, Math.round(channels * width));
 const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
 /** Builds rows in forward order; knows BN placement (all but the last layer) and the decay scope. */
@@ -105,7 +110,7 @@ function vggLayers(b: LayoutBuilder, model: ModelSpec, input: readonly number[],
   let map = [...input];
   convs.forEach((count, block) => {
     for (let i = 0; i < count; i++) {
-      map = b.conv(`conv${block + 1}_${i + 1}`, map, channelsAt(VGG_CHANNELS[block], model.width), 3, 1);
+      map = b.conv(`conv${block + 1}_${i + 1}`, map, scaledChannels(VGG_CHANNELS[block], model.width), 3, 1);
     }
     const pool = (s: number) => (map[0] < 2 || map[1] < 2 ? Math.ceil(s / 2) : Math.floor(s / 2));
     map = [pool(map[0]), pool(map[1]), map[2]];
@@ -117,7 +122,7 @@ function vggLayers(b: LayoutBuilder, model: ModelSpec, input: readonly number[],
 function resnetLayers(b: LayoutBuilder, model: ModelSpec, input: readonly number[], classes: number): void {
   const n = (model.depth - 2) / 6;
   if (!Number.isInteger(n) || n < 1) throw new Error(`resnet depth ${model.depth} is not 6n + 2`);
-  const widths = RESNET_CHANNELS.map((c) => channelsAt(c, model.width));
+  const widths = RESNET_CHANNELS.map((c) => scaledChannels(c, model.width));
   let map = b.conv('stem', input, widths[0], 3, 1);
   widths.forEach((out, stage) => {
     for (let block = 0; block < n; block++) {

@@ -283,6 +283,5 @@ export abstract class Network implements Model {
   }
 }
 
-/** round(channels * width), at least 1 (the spec's channel multiplier). */
-export const scaledChannels = (channels: number, width: number): number =>
-  Math.max(1, Math.round(channels * width));
+/** round(channels * width), at least 1: the spec's channel multiplier, as the layer table computes it. */
+export { scaledChannels } from '../../spec/layout';

@@ -7,11 +7,12 @@
 //
 // Strided 3x3 convs use TensorFlow's 'same' padding as the official (TF) code does: for even inputs it pads
 // only after (bottom/right), where PyTorch's padding=1 pads both sides; shapes and parameter counts agree.
+
+// [16, 32, 64] x width, as the spec's layer table has it (spec/layout.ts).
+import { RESNET_CHANNELS } from '../../spec/layout';
 import { tf } from '../tf';
 import type { Model } from './model';
 import { type ForwardPass, Network, scaledChannels, type Unit, UnitFactory } from './network';
-
-const STAGE_CHANNELS = [16, 32, 64];
 
 export interface ResNetOptions {
   inputShape: number[];
@@ -59,7 +60,7 @@ export class ResNet extends Network {
     const factory = new UnitFactory(options.seed, options.batchNorm, options.batchNormMomentum);
     const conv3x3 = (name: string, cin: number, cout: number, strides: number) =>
       factory.hidden({ name, kind: 'conv', kernelShape: [3, 3, cin, cout], strides, padding: 'same' });
-    const widths = STAGE_CHANNELS.map((c) => scaledChannels(c, options.width));
+    const widths = RESNET_CHANNELS.map((c) => scaledChannels(c, options.width));
     const stem = conv3x3('stem', options.inputShape[2], widths[0], 1);
     const blocks: BasicBlock[] = [];
     let channels = widths[0];

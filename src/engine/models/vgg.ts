@@ -2,18 +2,13 @@
 // conv -> (BN) -> ReLU, a 2x2 max-pool after each of the five blocks, then ONE fully connected layer `fc`
 // from the flattened features to the classes (no hidden FC layers, no dropout). Convs are named
 // `conv<block>_<index>`, e.g. `conv1_1`, `conv5_3`.
+
+// Convs per block by depth (the VGG paper's configurations A, B, D, E) and their channels at width 1: the
+// tables of the spec's layer table (spec/layout.ts), so `wdlab summary` and the built network cannot disagree.
+import { VGG_CHANNELS, VGG_CONVS } from '../../spec/layout';
 import { tf } from '../tf';
 import type { Model } from './model';
 import { type ForwardPass, Network, scaledChannels, type Unit, UnitFactory } from './network';
-
-/** Convs per block by depth (the VGG paper's configurations A, B, D, E). */
-export const VGG_BLOCKS: Readonly<Record<number, readonly number[]>> = {
-  11: [1, 1, 2, 2, 2],
-  13: [2, 2, 2, 2, 2],
-  16: [2, 2, 3, 3, 3],
-  19: [2, 2, 4, 4, 4],
-};
-const BLOCK_CHANNELS = [64, 128, 256, 512, 512];
 
 export interface VggOptions {
   inputShape: number[];
@@ -54,7 +49,7 @@ export class Vgg extends Network {
   }
 
   static create(options: VggOptions): Vgg {
-    const config = VGG_BLOCKS[options.depth];
+    const config = VGG_CONVS[options.depth];
     if (!config) throw new Error(`vgg depth ${options.depth} is not one of 11, 13, 16, 19`);
     if (options.inputShape.length !== 3) {
       throw new Error(`vgg needs image inputs [H, W, C], got [${options.inputShape.join(', ')}]`);
@@ -62,7 +57,7 @@ export class Vgg extends Network {
     let [height, width, channels] = options.inputShape;
     const factory = new UnitFactory(options.seed, options.batchNorm, options.batchNormMomentum);
     const blocks = config.map((count, b): Block => {
-      const out = scaledChannels(BLOCK_CHANNELS[b], options.width);
+      const out = scaledChannels(VGG_CHANNELS[b], options.width);
       const convs = Array.from({ length: count }, (_, i) => {
         const unit = factory.hidden({
           name: `conv${b + 1}_${i + 1}`,
