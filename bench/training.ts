@@ -17,7 +17,8 @@ import { setEigenWorkerPath } from '../src/engine/optimizers/kfac/eigenPool';
 import { tf } from '../src/engine/tf';
 import { createTrainingState, trainStep } from '../src/engine/trainer';
 import { loadSpecText } from '../src/spec';
-import type { BackendName, ExperimentSpec } from '../src/spec/types';
+import { DATASET_INPUT_SHAPES } from '../src/spec/catalog';
+import type { BackendName, DatasetName, ExperimentSpec } from '../src/spec/types';
 
 const { values } = parseArgs({
   options: {
@@ -34,28 +35,24 @@ const { values } = parseArgs({
 });
 const batch = Number(values.batch);
 
-/** The anchor's cases: the spec of each network and its input. */
-const CASES: Record<string, { model: object; dataset: string; input: number[] }> = {
-  mlp: { model: { arch: 'mlp', hidden: [256, 256], batchNorm: false }, dataset: 'mnist', input: [28, 28, 1] },
+/** The anchor's cases: the spec of each network and the dataset whose input shape it takes. */
+const CASES: Record<string, { model: object; dataset: DatasetName }> = {
+  mlp: { model: { arch: 'mlp', hidden: [256, 256], batchNorm: false }, dataset: 'mnist' },
   'vgg16-bn': {
     model: { arch: 'vgg', depth: 16, width: 1, batchNorm: true },
     dataset: 'cifar10',
-    input: [32, 32, 3],
   },
   vgg16: {
     model: { arch: 'vgg', depth: 16, width: 1, batchNorm: false },
     dataset: 'cifar10',
-    input: [32, 32, 3],
   },
   'resnet32-bn': {
     model: { arch: 'resnet', depth: 32, width: 4, batchNorm: true },
     dataset: 'cifar10',
-    input: [32, 32, 3],
   },
   resnet32: {
     model: { arch: 'resnet', depth: 32, width: 4, batchNorm: false },
     dataset: 'cifar10',
-    input: [32, 32, 3],
   },
 };
 
@@ -112,31 +109,26 @@ async function main(): Promise<void> {
     if (!CASES[name]) throw new Error(`unknown case "${name}" (expected ${Object.keys(CASES).join(', ')})`);
     for (const optimizer of values.optimizers.split(',')) {
       const spec = specFor(name, optimizer);
-      const data = randomData(CASES[name].input, 10);
+      const data = randomData([...DATASET_INPUT_SHAPES[CASES[name].dataset]], 10);
       const state = createTrainingState(spec, data);
       const x = tf.tensor(data.train.x, [batch, ...data.inputShape]);
       const y = tf.tensor1d(data.train.y, 'int32');
       let rssPeak = 0;
       let tfPeak = 0;
-      const sample = () => {
+      /** One trainer step (K-FAC's swap-in wait included), then a memory sample. */
+      const step = async () => {
+        await state.optimizer.beforeStep?.();
+        await trainStep(state, x, y, 10, spec.optimizer.lr);
         rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
         tfPeak = Math.max(tfPeak, tf.memory().numBytes);
       };
       try {
         // Warm-up: kernel compilation, K-FAC's first (synchronous) statistics and inverses.
-        for (let i = 0; i < 2; i++) {
-          await state.optimizer.beforeStep?.();
-          await trainStep(state, x, y, 10, spec.optimizer.lr);
-          sample();
-        }
+        for (let i = 0; i < 2; i++) await step();
         const rates: number[] = [];
         for (let w = 0; w < Number(values.windows); w++) {
           const t0 = performance.now();
-          for (let i = 0; i < Number(values.steps); i++) {
-            await state.optimizer.beforeStep?.();
-            await trainStep(state, x, y, 10, spec.optimizer.lr);
-            sample();
-          }
+          for (let i = 0; i < Number(values.steps); i++) await step();
           rates.push((batch * Number(values.steps)) / ((performance.now() - t0) / 1000));
         }
         const imagesPerSecond = median(rates);
@@ -145,11 +137,7 @@ async function main(): Promise<void> {
         if (memorySteps > 0) {
           const before = tf.memory();
           const rssBefore = process.memoryUsage().rss;
-          for (let i = 0; i < memorySteps; i++) {
-            await state.optimizer.beforeStep?.();
-            await trainStep(state, x, y, 10, spec.optimizer.lr);
-            sample();
-          }
+          for (let i = 0; i < memorySteps; i++) await step();
           const after = tf.memory();
           memory = {
             memory_steps: memorySteps,
