@@ -292,7 +292,7 @@ export async function train(
       return { x, y: batch.y, size: indices.length };
     };
     // Prefetch (issue 6): the next step's batch is assembled (gather + crop/flip) while the device runs this
-    // step — trainStep returns at its first read-back, with the step's kernels queued on a GPU backend.
+    // step — trainStepOnDevice yields at its first await, with the step's kernels queued on a GPU backend.
     let next = step < totalSteps ? batchAt(step) : undefined;
     while (step < totalSteps) {
       // Before the step: the angular update of a record needs the kernels as they were.

@@ -23,7 +23,7 @@ function spec(over: object): ExperimentSpec {
   return loaded.spec!;
 }
 
-const cases: { label: string; spec: ExperimentSpec; batch: number }[] = [
+const cases: { label: string; spec: ExperimentSpec }[] = [
   {
     label: 'MLP 64-[32, 32]-10 with BN, SGD + momentum + weight decay',
     spec: spec({
@@ -33,7 +33,6 @@ const cases: { label: string; spec: ExperimentSpec; batch: number }[] = [
       regularization: { type: 'weightDecay', coefficient: 5e-4 },
       training: { batchSize: 32 },
     }),
-    batch: 32,
   },
   {
     label: 'ResNet20 width 0.25 with BN, SGD + momentum + L2',
@@ -44,7 +43,6 @@ const cases: { label: string; spec: ExperimentSpec; batch: number }[] = [
       regularization: { type: 'l2', coefficient: 1e-3 },
       training: { batchSize: 8, testBatchSize: 8 },
     }),
-    batch: 8,
   },
   {
     // K-FAC-G's sampled logit noise comes from a host-side seeded generator (tf.randomNormal), so the
@@ -57,7 +55,6 @@ const cases: { label: string; spec: ExperimentSpec; batch: number }[] = [
       regularization: { type: 'weightDecay', coefficient: 1e-3 },
       training: { batchSize: 32 },
     }),
-    batch: 32,
   },
   {
     // No BN here: Adam divides each update by its own gradient scale, so a gradient that is float noise
@@ -70,7 +67,6 @@ const cases: { label: string; spec: ExperimentSpec; batch: number }[] = [
       regularization: { type: 'weightDecay', coefficient: 0.1 },
       training: { batchSize: 32 },
     }),
-    batch: 32,
   },
 ];
 
@@ -92,17 +88,14 @@ async function oneStep(
       for (const p of state.params) p.variable.assign(tf.tensor(initial.get(p.name)!, p.variable.shape));
     const start = new Map<string, Float32Array>();
     for (const p of state.params) start.set(p.name, Float32Array.from(await read(p.variable)));
-    const losses: number[] = [];
-    for (let s = 0; s < 1; s++) {
-      const x = tf.tensor(data.train.x.subarray(0, c.batch * data.inputShape.reduce((a, b) => a * b, 1)), [
-        c.batch,
-        ...data.inputShape,
-      ]);
-      const y = tf.tensor1d(data.train.y.subarray(0, c.batch), 'int32');
-      const [loss] = await trainStep(state, x, y, data.numClasses, c.spec.optimizer.lr);
-      tf.dispose([x, y]);
-      losses.push(loss);
-    }
+    // The first `batch` training examples (the spec's batch size).
+    const batch = c.spec.training.batchSize;
+    const features = data.inputShape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(data.train.x.subarray(0, batch * features), [batch, ...data.inputShape]);
+    const y = tf.tensor1d(data.train.y.subarray(0, batch), 'int32');
+    const [loss] = await trainStep(state, x, y, data.numClasses, c.spec.optimizer.lr);
+    tf.dispose([x, y]);
+    const losses = [loss];
     const updates = new Map<string, Float32Array>();
     for (const p of state.params) {
       const after = await read(p.variable);
