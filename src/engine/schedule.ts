@@ -2,11 +2,7 @@
 // iteration arithmetic they rest on (section 7 item 8: batch 128 -> 391 iterations per epoch).
 import type { ScheduleSpec } from '../spec/types';
 
-/** Iterations per epoch with the last partial batch kept: ceil(50000 / 128) = 391. */
-export function stepsPerEpoch(trainSize: number, batchSize: number): number {
-  if (!(batchSize > 0)) throw new Error(`batch size must be positive, got ${batchSize}`);
-  return Math.ceil(trainSize / batchSize);
-}
+export { stepsPerEpoch } from '../spec/iterations';
 
 /**
  * The learning rate of update number `step + 1`, where `step` is the number of optimizer iterations done

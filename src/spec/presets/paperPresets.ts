@@ -1,6 +1,8 @@
 // "New Experiment from Paper": each of the paper's 64 released configurations (paper-configs.tsv) as a
 // spec with exactly its hyperparameters, optionally scaled down for a CPU, and "table1", the whole grid as
 // one sweep. The mapping from a row to a spec follows science.md sections 1, 2 and 6.
+
+import { stepsPerEpoch } from '../iterations';
 import { didYouMean } from '../suggest';
 import type {
   AdamSpec,
@@ -116,10 +118,6 @@ export const PAPER_PRESETS: readonly PaperPreset[] = PAPER_CONFIGS.map((config) 
 
 /** The preset that runs the whole grid as one sweep (examples/paper-table1.wdlab.json). */
 export const TABLE1_PRESET = 'table1';
-
-/** Optimizer steps per epoch: the last partial batch is kept (science.md section 1: 391 at batch 128). */
-export const stepsPerEpoch = (trainSize: number, batchSize: number): number =>
-  Math.ceil(trainSize / batchSize);
 
 /** The data, width and length of a preset's run, paper or CPU. */
 function scaleOf(c: PaperConfig, options: PresetOptions) {
