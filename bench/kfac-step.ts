@@ -2,9 +2,9 @@
 // backend: the SGD step; K-FAC's plain step (precondition + update), its statistics pass (every T_cov) and
 // its eigendecompositions (every T_inv), and the amortised step = plain + stats/T_cov + inverse/T_inv
 // (T_cov 10, T_inv 100, the official schedule). Prints one JSON line per configuration.
-// Usage: npx esbuild bench/kfac-step.ts --bundle --platform=node --main-fields=module,main \
-//          --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --outfile=out/bench/kfac-step.js
-//        node out/bench/kfac-step.js [cpu|wasm|tensorflow] (after `node scripts/build.mjs` for dist/wasm)
+// Usage: node scripts/build.mjs (bundles it to out/bench/kfac-step.js, with dist/wasm), then
+//        node out/bench/kfac-step.js [cpu|wasm|tensorflow|webgpu]
+// The inverse method is the spec's auto: eigendecomposition on cpu/wasm, Newton-Schulz on webgpu/tensorflow.
 import { join } from 'node:path';
 import { initBackend } from '../src/engine/backend';
 import { crossEntropy } from '../src/engine/evaluate';
@@ -13,7 +13,7 @@ import { createOptimizer, type KfacOptimizer } from '../src/engine/optimizers';
 import { tf } from '../src/engine/tf';
 import type { ModelSpec, OptimizerSpec } from '../src/spec/types';
 
-const backend = (process.argv[2] ?? 'wasm') as 'cpu' | 'wasm' | 'tensorflow';
+const backend = (process.argv[2] ?? 'wasm') as 'cpu' | 'wasm' | 'tensorflow' | 'webgpu';
 
 interface Case {
   name: string;
@@ -96,6 +96,7 @@ async function main() {
       statsEvery: 10,
       inverseEvery: 100,
       dampingScheme: 'factored',
+      inverseMethod: 'auto',
       initStatsBatches: 0,
     };
     const kfac = createOptimizer(spec, {
@@ -112,16 +113,19 @@ async function main() {
     }, 10);
     // The statistics pass alone (sampled backward + factor second moments).
     const statsMs = await time(() => kfac.initializeCurvature(model, [x]), 5);
-    // The eigendecompositions: a checkpoint restore rebuilds every inverse from its saved factors.
-    const invMs = await time(() => {
+    // The inverses: a checkpoint restore rebuilds every inverse from its saved factors. The metrics'
+    // read-back (which includes the Newton-Schulz residuals) waits for device work a GPU only queued.
+    const invMs = await time(async () => {
       const state = kfac.getState();
       kfac.setState(state, 1);
       tf.dispose([...state.values()]);
+      await kfac.metrics();
     }, 3);
     const amortised = plainMs + statsMs / 10 + invMs / 100;
     console.log(
       JSON.stringify({
         backend: tf.getBackend(),
+        inverseMethod: kfac.inverseMethod,
         model: c.name,
         batch: c.batch,
         sgdStepMs: +sgdMs.toFixed(2),

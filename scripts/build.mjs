@@ -63,9 +63,14 @@ const builds = [
     absWorkingDir: root,
   },
   {
-    // Benchmarks (npm run bench): the training-step throughput of the paper's networks.
+    // Benchmarks (npm run bench): the training-step throughput of the paper's networks, K-FAC's step
+    // against SGD's, and one K-FAC inverse round per factor size and method.
     ...node,
-    entryPoints: { training: 'bench/training.ts' },
+    entryPoints: {
+      training: 'bench/training.ts',
+      'kfac-step': 'bench/kfac-step.ts',
+      'kfac-inverse': 'bench/kfac-inverse.ts',
+    },
     outdir: 'out/bench',
   },
   {

@@ -14,7 +14,12 @@ import { buildModel } from './models/build';
 import type { Model } from './models/model';
 import { type NormTargets, rescaleToNorms } from './normTransfer';
 import { createOptimizer, decayedParamNames } from './optimizers';
-import { defaultInverseDelay, type Optimizer, type Param } from './optimizers/optimizer';
+import {
+  defaultInverseDelay,
+  type KfacInverseOptions,
+  type Optimizer,
+  type Param,
+} from './optimizers/optimizer';
 import { read, readAndDispose } from './read';
 import { learningRate, stepsPerEpoch } from './schedule';
 import { tf } from './tf';
@@ -50,7 +55,12 @@ export interface TrainingState {
   optimizer: Optimizer;
 }
 
-export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): TrainingState {
+/** `kfacInverses` replaces the default K-FAC inverse schedule (a reference run: `{ delay: 0 }`). */
+export function createTrainingState(
+  spec: ExperimentSpec,
+  data: LoadedDataset,
+  options: { kfacInverses?: KfacInverseOptions } = {},
+): TrainingState {
   const model = buildModel(spec.model, data.inputShape, data.numClasses, spec.training.seed);
   const decayed = decayedParamNames(model.layers, spec.regularization.apply);
   const params: Param[] = model.layers.flatMap((layer) =>
@@ -67,7 +77,7 @@ export function createTrainingState(spec: ExperimentSpec, data: LoadedDataset): 
     // K-FAC: eigendecompositions in a worker thread, swapped in T_inv steps after the snapshot (optimizer.ts).
     kfacInverses:
       spec.optimizer.type === 'kfac-f' || spec.optimizer.type === 'kfac-g'
-        ? { delay: defaultInverseDelay(spec.optimizer.inverseEvery) }
+        ? (options.kfacInverses ?? { delay: defaultInverseDelay(spec.optimizer.inverseEvery) })
         : undefined,
   });
   return { model, params, optimizer };

@@ -11,6 +11,7 @@ import { readCheckpointState } from '../engine/checkpointFormat';
 import { loadDataset } from '../engine/data/registry';
 import { layerFacts } from '../engine/metrics/monitor';
 import { normTargetsFrom } from '../engine/normTransfer';
+import { KfacOptimizer } from '../engine/optimizers';
 import { stepsPerEpoch } from '../engine/schedule';
 import { createTrainingState, train } from '../engine/trainer';
 import { explainFailure } from './failures';
@@ -44,6 +45,8 @@ async function run(start: StartMessage): Promise<DoneMessage> {
   const baseDir = specFolder(start.runDir);
   const data = await loadDataset(spec.data, { baseDir });
   const state = createTrainingState(spec, data);
+  if (state.optimizer instanceof KfacOptimizer)
+    process.stdout.write(`wdlab: K-FAC factor inverses: ${state.optimizer.describeInverses()}\n`);
   const checkpointDir = join(start.runDir, 'checkpoint');
   const transfer = spec.regularization.normTransfer;
   let normTargets: ReturnType<typeof normTargetsFrom> | undefined;

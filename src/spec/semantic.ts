@@ -156,13 +156,26 @@ function optimizerProblems(optimizer: Block, effective: Block, model: Block, dat
     problems.push(error(['optimizer', 'nesterov'], 'nesterov needs momentum > 0 (momentum is 0)'));
   }
   if (optimizer.type === 'kfac-f' || optimizer.type === 'kfac-g') {
+    if (effective.inverseMethod === 'newtonSchulz' && effective.dampingScheme === 'eigen') {
+      problems.push(
+        error(
+          ['optimizer', 'inverseMethod'],
+          'newtonSchulz inverts the damped factors, which only the factored scheme uses; dampingScheme "eigen" needs the eigenbasis (inverseMethod "eigendecomposition" or "auto")',
+        ),
+      );
+    }
     const d = largestFactorOf(model, data);
-    if (d !== undefined && d > KFAC_LARGE_FACTOR) {
+    if (d !== undefined && d > KFAC_LARGE_FACTOR && effective.inverseMethod !== 'newtonSchulz') {
       const seconds = Math.round(4 * (d / 1000) ** 3);
+      // auto: newtonSchulz on a GPU backend with the factored scheme (kfac.ts resolveInverseMethod).
+      const gpuHint =
+        effective.inverseMethod === 'auto' && effective.dampingScheme === 'factored'
+          ? ' (unless it runs on a GPU: auto then inverts on the device by Newton-Schulz)'
+          : '';
       problems.push(
         warning(
           ['optimizer', 'type'],
-          `K-FAC will eigendecompose a ${d} x ${d} factor on the CPU (float64) every ${effective.inverseEvery} steps, about ${seconds} s each; use a narrower model or a larger inverseEvery`,
+          `K-FAC will eigendecompose a ${d} x ${d} factor on the CPU (float64) every ${effective.inverseEvery} steps, about ${seconds} s each${gpuHint}; use a narrower model, a larger inverseEvery, or inverseMethod "newtonSchulz"`,
         ),
       );
     }

@@ -68,9 +68,17 @@ export interface KfacSpec {
   klClip?: number;
   /** factored = the official pi-adjusted Tikhonov; eigen = exact Tikhonov in the Kronecker eigenbasis. */
   dampingScheme: 'factored' | 'eigen';
+  /**
+   * How the damped factors are inverted every T_inv steps: eigendecomposition (float64, CPU worker threads) or
+   * newtonSchulz (float32 matmuls on the training backend; factored scheme only). auto = newtonSchulz on a GPU
+   * or native TensorFlow backend with the factored scheme, else eigendecomposition.
+   */
+  inverseMethod: KfacInverseMethod | 'auto';
   /** Factors initialised by averaging over this many training batches before the first step (0: first stats batch). */
   initStatsBatches: number;
 }
+
+export type KfacInverseMethod = 'eigendecomposition' | 'newtonSchulz';
 
 export type OptimizerSpec = SgdSpec | AdamSpec | KfacSpec;
 export type OptimizerType = OptimizerSpec['type'];

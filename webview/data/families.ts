@@ -99,6 +99,8 @@ const HELP: Record<string, string> = {
     "Mean eigenvalue of the layer's K-FAC curvature block, T·(trA/d_A)·(trS/d_S): the Fisher shrinks as predictions get confident, the GN does not (paper §5).",
   'kfac/klClip':
     'K-FAC KL-clip coefficient ν = min(1, √(κ / (η² Σ g·C⁻¹g))) applied to the preconditioned step (paper code; no-BN configs).',
+  'kfac/inverseResidual':
+    'K-FAC with Newton-Schulz inverses: the largest ‖I − (F + shift·I)X‖_F/√n of the float32 factor inverses in use; about κ·1e-7 (κ = condition of the damped factor).',
   'time/train': 'Wall-clock seconds spent training since the previous record.',
   'time/metrics':
     'Wall-clock seconds spent on extra-pass metrics (Jacobian, GN norm, evaluations) since the previous record.',

@@ -118,6 +118,7 @@ describe('wdlab preset new', () => {
       statsEvery: 10,
       inverseEvery: 100,
       dampingScheme: 'factored',
+      inverseMethod: 'auto',
       initStatsBatches: 391,
     });
     assert.deepEqual(r.spec?.regularization, { type: 'weightDecay', coefficient: 0.01, apply: 'all' });

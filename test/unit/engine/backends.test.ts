@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type BackendInfo, initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
+import { KfacOptimizer } from '../../../src/engine/optimizers';
 import { read } from '../../../src/engine/read';
 import { tf } from '../../../src/engine/tf';
 import { createTrainingState, trainStep } from '../../../src/engine/trainer';
@@ -46,7 +47,9 @@ const cases: { label: string; spec: ExperimentSpec }[] = [
   },
   {
     // K-FAC-G's sampled logit noise comes from a host-side seeded generator (tf.randomNormal), so the
-    // curvature is the same on every backend; the factors are eigendecomposed on the host (float64).
+    // curvature is the same on every backend. cpu and wasm eigendecompose the factors on the host (float64);
+    // webgpu inverts them on the device by Newton-Schulz (inverseMethod auto), so this case also checks
+    // that method against the eigenbasis, inside the 1e-4 tolerance.
     label: 'MLP 64-[32]-10 with BN, K-FAC-G (statistics and inverses at the step)',
     spec: spec({
       data: { dataset: 'synthetic-vectors', trainSize: 64, testSize: 16 },
@@ -74,6 +77,8 @@ interface Outcome {
   losses: number[];
   /** Parameter updates (after - before) by name. */
   updates: Map<string, Float32Array>;
+  /** K-FAC cases: how the factors were inverted on this backend. */
+  inverseMethod?: string;
 }
 
 /** One step on the current backend from the given initial weights (or the model's own, returned for the others). */
@@ -104,7 +109,9 @@ async function oneStep(
         Float32Array.from(after, (v, i) => v - start.get(p.name)![i]),
       );
     }
-    return { losses, updates, initial: start };
+    const inverseMethod =
+      state.optimizer instanceof KfacOptimizer ? state.optimizer.inverseMethod : undefined;
+    return { losses, updates, initial: start, inverseMethod };
   } finally {
     state.model.dispose();
     state.optimizer.dispose();
@@ -147,6 +154,11 @@ describe('one training step agrees across backends (cpu is the reference)', () =
         }
         try {
           const got = await oneStep(c, reference.initial);
+          if (reference.inverseMethod) {
+            assert.equal(reference.inverseMethod, 'eigendecomposition');
+            const expected = other.name === 'webgpu' ? 'newtonSchulz' : 'eigendecomposition';
+            assert.equal(got.inverseMethod, expected, 'inverseMethod auto');
+          }
           // Per kernel, and over all parameters together: the biases of layers followed by BN have no true
           // gradient (BN subtracts them), so alone their updates are float noise and have no relative error.
           const kernels = [...reference.updates].filter(([name]) => name.endsWith('/kernel'));

@@ -40,6 +40,7 @@ const kfacSpec = (over: Partial<KfacSpec> = {}): KfacSpec => ({
   statsEvery: 10,
   inverseEvery: 100,
   dampingScheme: 'eigen',
+  inverseMethod: 'auto',
   initStatsBatches: 0,
   ...over,
 });
@@ -171,20 +172,26 @@ describe('preconditioning equals the dense damped Kronecker solve (science.md se
       model.dispose();
     });
 
-    test(`factored: T (A + pi sqrt(l) I) (x) (S + sqrt(l)/pi I), l = lambda/T, T = ${locations}`, async () => {
-      const lambda = 0.05;
-      const { model, opt } = singleLayer(dIn, dOut, kfacSpec({ damping: lambda, dampingScheme: 'factored' }));
-      const k = opt as KfacOptimizer;
-      await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S), locations);
-      const U = k.precondition('fc', tf.tensor2d(G));
-      const pi = Math.sqrt(trace(A) / A.length / (trace(S) / S.length));
-      const root = Math.sqrt(lambda / locations);
-      const expected = denseKroneckerSolve(addDiag(A, pi * root), addDiag(S, root / pi), G, locations, 0);
-      assertMatClose(U.dataSync(), expected, 2e-4, 'U');
-      tf.dispose(U);
-      opt.dispose();
-      model.dispose();
-    });
+    for (const inverseMethod of ['eigendecomposition', 'newtonSchulz'] as const)
+      test(`factored (${inverseMethod}): T (A + pi sqrt(l) I) (x) (S + sqrt(l)/pi I), l = lambda/T, T = ${locations}`, async () => {
+        const lambda = 0.05;
+        const { model, opt } = singleLayer(
+          dIn,
+          dOut,
+          kfacSpec({ damping: lambda, dampingScheme: 'factored', inverseMethod }),
+        );
+        const k = opt as KfacOptimizer;
+        assert.equal(k.inverseMethod, inverseMethod);
+        await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S), locations);
+        const U = k.precondition('fc', tf.tensor2d(G));
+        const pi = Math.sqrt(trace(A) / A.length / (trace(S) / S.length));
+        const root = Math.sqrt(lambda / locations);
+        const expected = denseKroneckerSolve(addDiag(A, pi * root), addDiag(S, root / pi), G, locations, 0);
+        assertMatClose(U.dataSync(), expected, 2e-4, 'U');
+        tf.dispose(U);
+        opt.dispose();
+        model.dispose();
+      });
   }
 });
 

@@ -39,6 +39,7 @@ const kfac: KfacSpec = {
   statsEvery: 1,
   inverseEvery: 4,
   dampingScheme: 'factored',
+  inverseMethod: 'auto',
   initStatsBatches: 0,
 };
 

@@ -163,6 +163,72 @@ describe('K-FAC in the training loop', () => {
   });
 });
 
+describe('K-FAC with Newton-Schulz inverses on the training backend (issue 5)', () => {
+  const nsSpec = (inverseMethod: string) =>
+    spec({
+      ...base,
+      optimizer: { type: 'kfac-f', lr: 0.01, statsEvery: 2, inverseEvery: 3, inverseMethod },
+      regularization: { type: 'weightDecay', coefficient: 0.01 },
+    });
+
+  test('follows the eigendecomposition run, reports its residual, and resumes exactly', async () => {
+    const runs: Record<string, MetricRecord[]> = {};
+    for (const method of ['eigendecomposition', 'newtonSchulz']) {
+      const s = nsSpec(method);
+      const data = await loadDataset(s.data);
+      // The eigendecomposition reference inverts synchronously, when due, as Newton-Schulz does.
+      const state = createTrainingState(s, data, { kfacInverses: { delay: 0 } });
+      const opt = state.optimizer as KfacOptimizer;
+      assert.equal(opt.inverseMethod, method);
+      const { events, records, tensors } = recorder();
+      assert.equal(
+        (await train(s, data, state, events, { checkpointDir: dir(), resume: false })).status,
+        'completed',
+      );
+      assert.equal(new Set(tensors.slice(1)).size, 1, `live tensors after each step: ${tensors.join(', ')}`);
+      if (method === 'newtonSchulz') {
+        assert.equal(opt.counts.posted, 0, 'no worker round');
+        assert.equal(opt.counts.inverses, 4, 'inverted at steps 0, 3, 6, 9');
+        assert.match(opt.describeInverses(), /Newton-Schulz in float32 on the cpu backend/);
+      }
+      runs[method] = records;
+      state.model.dispose();
+      state.optimizer.dispose();
+    }
+    // Same factors, same damping: the float32 inverses differ from the float64 eigenbasis only by rounding.
+    const [eig, ns] = [runs.eigendecomposition, runs.newtonSchulz];
+    assert.equal(ns.length, eig.length);
+    ns.forEach((r, i) => {
+      const e = eig[i];
+      assert.equal(r.step, e.step);
+      if (r.step === 0) return; // the step-0 record is the evaluation before training
+      assert.ok(
+        Math.abs(r['train/loss'] - e['train/loss']) <= 1e-4 * Math.abs(e['train/loss']),
+        `step ${r.step}: loss ${r['train/loss']} vs ${e['train/loss']}`,
+      );
+      assert.ok(!('kfac/inverseResidual' in e));
+      assert.ok(r['kfac/inverseResidual'] < 1e-5, `residual ${r['kfac/inverseResidual']}`);
+    });
+
+    const s = nsSpec('newtonSchulz');
+    const data = await loadDataset(s.data);
+    const checkpointDir = dir();
+    const first = recorder(5);
+    const b = createTrainingState(s, data);
+    await train(s, data, b, first.events, { checkpointDir, resume: false });
+    b.model.dispose();
+    b.optimizer.dispose();
+    const second = recorder();
+    const c = createTrainingState(s, data);
+    await train(s, data, c, second.events, { checkpointDir, resume: true });
+    const strip = (r: MetricRecord) =>
+      Object.fromEntries(Object.entries(r).filter(([k]) => !/^time\b/.test(k)));
+    assert.deepEqual([...first.records, ...second.records].map(strip), ns.map(strip));
+    c.model.dispose();
+    c.optimizer.dispose();
+  });
+});
+
 describe('K-FAC on conv layers (wasm, the trainer backend)', () => {
   before(async () => {
     await initBackend('wasm', { wasmDir: wasmDir() });

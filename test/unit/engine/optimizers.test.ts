@@ -326,6 +326,7 @@ describe('resources', () => {
               statsEvery: 10,
               inverseEvery: 100,
               dampingScheme: 'factored',
+              inverseMethod: 'auto',
               initStatsBatches: 0,
             },
             { params: [], regularization: reg('none') },

@@ -20,6 +20,13 @@ const BAD: Record<string, Expectation> = {
     column: 33,
     message: 'unknown key "momentun" in optimizer; did you mean "momentum"?',
   },
+  'newton-schulz-with-eigen': {
+    path: 'optimizer.inverseMethod',
+    line: 5,
+    column: 79,
+    message:
+      'newtonSchulz inverts the damped factors, which only the factored scheme uses; dampingScheme "eigen" needs the eigenbasis (inverseMethod "eigendecomposition" or "auto")',
+  },
   'wrong-type': {
     path: 'training.epochs',
     line: 6,
@@ -190,7 +197,7 @@ const WARN: Record<string, Expectation> = {
     line: 5,
     column: 26,
     message:
-      'K-FAC will eigendecompose a 3073 x 3073 factor on the CPU (float64) every 100 steps, about 116 s each; use a narrower model or a larger inverseEvery',
+      'K-FAC will eigendecompose a 3073 x 3073 factor on the CPU (float64) every 100 steps, about 116 s each (unless it runs on a GPU: auto then inverts on the device by Newton-Schulz); use a narrower model, a larger inverseEvery, or inverseMethod "newtonSchulz"',
   },
   'apply-conv-on-mlp': {
     path: 'regularization.apply',

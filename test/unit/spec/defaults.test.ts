@@ -84,6 +84,7 @@ describe('defaults', () => {
       statsEvery: 10,
       inverseEvery: 100,
       dampingScheme: 'factored',
+      inverseMethod: 'auto',
       initStatsBatches: 0,
     });
     assert.equal(kfac.model.depth, 20);

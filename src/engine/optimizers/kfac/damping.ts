@@ -17,18 +17,44 @@ export interface DampedSpectrum {
   pi: number;
 }
 
+/** tr F of a row-major n x n host copy (float64 sum). */
+export function traceOf(f: ArrayLike<number>, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += f[i * n + i];
+  return sum;
+}
+
+const mean = (v: ArrayLike<number>): number => {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i];
+  return sum / v.length;
+};
+
 /** pi = sqrt((tr A / d_A) / (tr S / d_S)), from the factors' eigenvalues (their sum is the trace). */
 export function piAdjustment(eigA: ArrayLike<number>, eigS: ArrayLike<number>): number {
-  const mean = (v: ArrayLike<number>) => {
-    let sum = 0;
-    for (let i = 0; i < v.length; i++) sum += v[i];
-    return sum / v.length;
-  };
-  const mA = mean(eigA);
-  const mS = mean(eigS);
+  return piFromMeans(mean(eigA), mean(eigS));
+}
+
+/** pi from the factors' mean eigenvalues tr A / d_A and tr S / d_S. */
+export function piFromMeans(meanA: number, meanS: number): number {
   // A zero factor (a layer whose statistics are all zero) would give pi = 0 or infinity: fall back to 1.
-  if (!(mA > 0) || !(mS > 0)) return 1;
-  return Math.sqrt(mA / mS);
+  if (!(meanA > 0) || !(meanS > 0)) return 1;
+  return Math.sqrt(meanA / meanS);
+}
+
+/**
+ * The factored scheme's shifts: A + pi r I and S + r/pi I with r = sqrt(lambda / T), whose inverses give the
+ * block inverse (A + pi r I)^-1 (x) (S + r/pi I)^-1 / T (newtonSchulz.ts inverts them on the device).
+ */
+export function factoredShifts(
+  meanA: number,
+  meanS: number,
+  damping: number,
+  locations: number,
+): { pi: number; shiftA: number; shiftS: number } {
+  const pi = piFromMeans(meanA, meanS);
+  const root = Math.sqrt(damping / locations);
+  return { pi, shiftA: pi * root, shiftS: root / pi };
 }
 
 export function dampedSpectrum(
@@ -47,9 +73,8 @@ export function dampedSpectrum(
       for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * eigA[i] * eigS[j] + damping;
     return { denominators, pi: 1 };
   }
-  const pi = piAdjustment(eigA, eigS);
-  const root = Math.sqrt(damping / T);
+  const { pi, shiftA, shiftS } = factoredShifts(mean(eigA), mean(eigS), damping, T);
   for (let i = 0; i < dA; i++)
-    for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * (eigA[i] + pi * root) * (eigS[j] + root / pi);
+    for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * (eigA[i] + shiftA) * (eigS[j] + shiftS);
   return { denominators, pi };
 }

@@ -16,7 +16,10 @@
 // new ones are swapped in at the fixed step k + D (beforeStep() awaits the worker there if it is late), so a
 // run is bit-reproducible whatever the timing. The first round (and any after re-initialised factors) is
 // synchronous. A checkpoint taken with a round in flight stores its factor snapshot; resume recomputes it.
-import type { KfacSpec, RegularizationSpec } from '../../../spec/types';
+// inverseMethod newtonSchulz (factored scheme; auto picks it on GPU and native TensorFlow backends) instead
+// inverts the two damped factors of each block on the training backend (newtonSchulz.ts) when the round is
+// due: device matmuls, no eigenbasis, no CPU worker to wait for.
+import type { KfacInverseMethod, KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
 import { matMulT } from '../../ops/matmul';
 import { read, readAndDispose } from '../../read';
@@ -25,16 +28,47 @@ import type { Optimizer, OptimizerContext, Param } from '../optimizer';
 import { decayCoefficient } from '../regularization';
 import { gradientOf, restoreAll, SlotSet } from '../slots';
 import { type CurvatureKind, sampleLayers } from './curvature';
-import { dampedSpectrum } from './damping';
+import { dampedSpectrum, factoredShifts, traceOf } from './damping';
 import { EigenPool } from './eigenPool';
 import { blockShape, emaUpdate, inputRows, outputRows, secondMoment } from './factors';
 import { type SymmetricEigen, symmetricEigen } from './inverse';
+import {
+  inverseResidual,
+  newtonSchulzInverse,
+  newtonSchulzIterations,
+  spectralUpperBound,
+} from './newtonSchulz';
 
-interface Inverse {
-  qA: tf.Tensor2D;
-  qS: tf.Tensor2D;
-  /** Damped Kronecker eigenvalues D [d_A, d_S] (damping.ts). */
-  denominators: tf.Tensor2D;
+/** C^-1 of a block: in the Kronecker eigenbasis, or as the factored scheme's two damped factor inverses. */
+type Inverse =
+  | {
+      kind: 'eigenbasis';
+      qA: tf.Tensor2D;
+      qS: tf.Tensor2D;
+      /** Damped Kronecker eigenvalues D [d_A, d_S] (damping.ts). */
+      denominators: tf.Tensor2D;
+    }
+  | {
+      kind: 'factorInverses';
+      /** (A + pi r I)^-1 and (S + r/pi I)^-1 / T (the 1/T folded in). */
+      aInv: tf.Tensor2D;
+      sInv: tf.Tensor2D;
+      /** The larger relative residual ||I - M X||_F / sqrt(n) of the two (newtonSchulz.ts). */
+      residual: tf.Scalar;
+    };
+
+/**
+ * The inverse method a K-FAC run uses on `backend` (tfjs's backend id): newtonSchulz where matmuls are cheap
+ * (a GPU through webgpu, or native TensorFlow) and the scheme allows it, else the float64 eigendecomposition.
+ */
+export function resolveInverseMethod(
+  spec: Pick<KfacSpec, 'inverseMethod' | 'dampingScheme'>,
+  backend: string,
+): KfacInverseMethod {
+  if (spec.inverseMethod !== 'auto') return spec.inverseMethod;
+  return spec.dampingScheme === 'factored' && (backend === 'webgpu' || backend === 'tensorflow')
+    ? 'newtonSchulz'
+    : 'eigendecomposition';
 }
 
 interface Block {
@@ -86,6 +120,8 @@ export class KfacOptimizer implements Optimizer {
   private readonly delay: number;
   private readonly pool: EigenPool | null;
   private pending?: Round;
+  /** How the factors are inverted (resolveInverseMethod, on the backend the optimizer was built on). */
+  readonly inverseMethod: KfacInverseMethod;
 
   constructor(
     private readonly spec: KfacSpec,
@@ -110,7 +146,17 @@ export class KfacOptimizer implements Optimizer {
     });
     this.velocity = spec.momentum > 0 ? new SlotSet(ctx.params, 'momentum') : null;
     const inv = ctx.kfacInverses;
-    this.delay = Math.max(0, Math.min(Math.floor(inv?.delay ?? 0), spec.inverseEvery));
+    this.inverseMethod = resolveInverseMethod(spec, tf.getBackend());
+    if (this.inverseMethod === 'newtonSchulz' && spec.dampingScheme !== 'factored') {
+      throw new Error(
+        'K-FAC: inverseMethod "newtonSchulz" inverts the factors, so it needs dampingScheme "factored"',
+      );
+    }
+    // Newton-Schulz runs on the training backend when due: no worker, no delayed swap-in.
+    this.delay =
+      this.inverseMethod === 'newtonSchulz'
+        ? 0
+        : Math.max(0, Math.min(Math.floor(inv?.delay ?? 0), spec.inverseEvery));
     this.synchronous = inv?.synchronous ?? false;
     this.gate = inv?.gate;
     this.pool = this.delay > 0 && !this.synchronous ? new EigenPool() : null;
@@ -127,6 +173,16 @@ export class KfacOptimizer implements Optimizer {
   /** Whether off-thread rounds really run in a worker thread (false: in-thread fallback or delay 0). */
   get threaded(): boolean {
     return this.pool?.threaded ?? false;
+  }
+
+  /** One line for the run's log: how and where the factors are inverted. */
+  describeInverses(): string {
+    if (this.inverseMethod === 'newtonSchulz')
+      return `Newton-Schulz in float32 on the ${tf.getBackend()} backend, every ${this.spec.inverseEvery} steps`;
+    const where = this.threaded
+      ? `in worker threads, swapped in ${this.delay} steps after each snapshot`
+      : 'on the training thread';
+    return `eigendecomposition in float64 ${where}, every ${this.spec.inverseEvery} steps`;
   }
 
   /** Waits for the worker when this step swaps in a round that is not computed yet. */
@@ -186,6 +242,7 @@ export class KfacOptimizer implements Optimizer {
   precondition(layer: string, G: tf.Tensor2D): tf.Tensor2D {
     const inv = this.block(layer).inverse;
     if (!inv) throw new Error(`K-FAC: no inverse for layer "${layer}" yet (updateCurvature first)`);
+    if (inv.kind === 'factorInverses') return tf.tidy(() => tf.matMul(tf.matMul(inv.aInv, G), inv.sInv));
     return tf.tidy(() => {
       const inBasis = tf.matMul(matMulT(inv.qA, G, true, false), inv.qS);
       return matMulT(
@@ -264,7 +321,8 @@ export class KfacOptimizer implements Optimizer {
   /**
    * Per layer (science.md sections 4 and 5): curvatureScale = T (tr A/d_A)(tr S/d_S), the mean eigenvalue of
    * the block; effectiveDamping = damping / curvatureScale (omitted while the scale is 0); kfacGnNorm =
-   * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S]; kfac/klClip = nu when clipping.
+   * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S]; kfac/klClip = nu when clipping;
+   * kfac/inverseResidual = the largest relative residual of the Newton-Schulz inverses in use.
    */
   async metrics(): Promise<Record<string, number>> {
     if (!this.initialised) return {};
@@ -278,6 +336,7 @@ export class KfacOptimizer implements Optimizer {
         rows.push(tf.sum(tf.mul(tf.eye(b.dA), b.A)), tf.sum(tf.mul(tf.eye(b.dS), b.S)));
         rows.push(tf.sum(tf.mul(tf.matMul(b.A, W), tf.matMul(W, b.S))));
       }
+      for (const b of this.blocks) if (b.inverse?.kind === 'factorInverses') rows.push(b.inverse.residual);
       return tf.stack(rows);
     });
     const v = await readAndDispose(values);
@@ -291,6 +350,8 @@ export class KfacOptimizer implements Optimizer {
       gn += b.locations * quad;
     });
     out.kfacGnNorm = gn;
+    const residuals = Array.from(v.subarray(3 * this.blocks.length));
+    if (residuals.length > 0) out['kfac/inverseResidual'] = Math.max(...residuals);
     if (this.spec.klClip !== undefined) out['kfac/klClip'] = this.lastClip;
     return out;
   }
@@ -448,8 +509,37 @@ export class KfacOptimizer implements Optimizer {
     );
   }
 
-  /** The block's inverse from host copies of its factors (eigendecomposed here, float64). */
+  /**
+   * The block's inverse from host copies of its factors: eigendecomposed here (float64), or, for Newton-Schulz,
+   * uploaded and inverted on the device with shifts and bounds taken from the same host copies (so a resumed
+   * run, which restores these copies, computes the identical inverse).
+   */
   private invertHost(b: Block, A: Float32Array, S: Float32Array): void {
+    if (this.inverseMethod === 'newtonSchulz') {
+      const tA = tf.tensor2d(A, [b.dA, b.dA]);
+      const tS = tf.tensor2d(S, [b.dS, b.dS]);
+      const T = b.locations;
+      const { shiftA, shiftS } = factoredShifts(
+        traceOf(A, b.dA) / b.dA,
+        traceOf(S, b.dS) / b.dS,
+        this.spec.damping,
+        T,
+      );
+      const inverse = (f: tf.Tensor2D, host: Float32Array, n: number, shift: number) => {
+        const upper = spectralUpperBound(host, n, shift);
+        return newtonSchulzInverse(f, shift, upper, newtonSchulzIterations(shift, upper));
+      };
+      const aInv = inverse(tA, A, b.dA, shiftA);
+      const sRaw = inverse(tS, S, b.dS, shiftS);
+      const residual = tf.tidy(() =>
+        tf.maximum(inverseResidual(tA, shiftA, aInv), inverseResidual(tS, shiftS, sRaw)),
+      ) as tf.Scalar;
+      const sInv = tf.tidy(() => tf.div(sRaw, T)) as tf.Tensor2D;
+      sRaw.dispose();
+      b.inverse = { kind: 'factorInverses', aInv, sInv, residual };
+      b.inverted = { A: tA, S: tS };
+      return;
+    }
     this.invert(
       b,
       tf.tensor2d(A, [b.dA, b.dA]),
@@ -510,6 +600,7 @@ export class KfacOptimizer implements Optimizer {
       this.spec.dampingScheme,
     );
     b.inverse = {
+      kind: 'eigenbasis',
       qA: tf.tensor2d(Float32Array.from(eA.vectors), [b.dA, b.dA]),
       qS: tf.tensor2d(Float32Array.from(eS.vectors), [b.dS, b.dS]),
       denominators: tf.tensor2d(Float32Array.from(denominators), [b.dA, b.dS]),
@@ -518,7 +609,9 @@ export class KfacOptimizer implements Optimizer {
   }
 
   private disposeInverse(b: Block): void {
-    if (b.inverse) tf.dispose([b.inverse.qA, b.inverse.qS, b.inverse.denominators]);
+    const inv = b.inverse;
+    if (inv?.kind === 'eigenbasis') tf.dispose([inv.qA, inv.qS, inv.denominators]);
+    if (inv?.kind === 'factorInverses') tf.dispose([inv.aInv, inv.sInv, inv.residual]);
     if (b.inverted) tf.dispose([b.inverted.A, b.inverted.S]);
     b.inverse = undefined;
     b.inverted = undefined;
