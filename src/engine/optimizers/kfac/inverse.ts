@@ -1,8 +1,9 @@
 // Symmetric eigendecomposition of a K-FAC factor in float64 (science.md section 6: "Inverses by
 // eigendecomposition"). The factor is read back from the device once per T_inv steps, decomposed with
 // ml-matrix (Householder tridiagonalisation + QL, float64), and its eigenvectors sent back as float32 for
-// the per-step preconditioning matmuls. Cost is O(d^3) on the CPU: fine for MLP/small-CNN factors; the
-// paper's 4608 x 4608 VGG16 factors would need a device EVD (not done here).
+// the per-step preconditioning matmuls. Cost is O(d^3) on the CPU, in worker threads (eigenPool.ts): fine
+// for MLP/small-CNN factors; for the paper's 4609 x 4609 VGG16 factors on a GPU the factored scheme inverts
+// on the device instead (newtonSchulz.ts).
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 export interface SymmetricEigen {
