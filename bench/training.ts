@@ -8,7 +8,7 @@
 //
 //   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--cases mlp,vgg16-bn,...]
 //                              [--optimizers sgd,adam,kfac-f,kfac-g] [--batch 128] [--steps 10] [--windows 3]
-//                              [--memory-steps 1000]
+//                              [--memory-steps 1000] [--profile 15]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     // Memory over a long run (issue 7: no growth over 1000 steps): live tensors and bytes after the warm-up
     // and after this many more steps. 0 = skip.
     'memory-steps': { type: 'string', default: '0' },
+    // Where a step's time goes: one more step under tf.profile, its kernels summed by name (top N).
+    profile: { type: 'string', default: '0' },
   },
 });
 const batch = Number(values.batch);
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
             rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
           };
         }
+        const profile = Number(values.profile) > 0 ? await kernelProfile(step, Number(values.profile)) : {};
         const anchor = info.name === 'wasm' || info.name === 'cpu' ? PYTORCH_CPU_2CORE[name] : undefined;
         console.log(
           JSON.stringify({
@@ -160,6 +163,7 @@ async function main(): Promise<void> {
             peak_tensor_mb: Math.round(tfPeak / 2 ** 20),
             parameters: state.model.parameterCount(),
             ...memory,
+            ...profile,
             ...(anchor && optimizer === 'sgd'
               ? { pytorch_cpu_2core: anchor, ratio: +(imagesPerSecond / anchor).toFixed(2) }
               : {}),
@@ -186,6 +190,30 @@ async function main(): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * One step under tf.profile: per kernel name, its total time (ms) and call count, the top `n` by time, and
+ * the step's total kernel time (on wasm and cpu the kernels run synchronously, so this is their wall time;
+ * webgpu reports GPU timestamps where the adapter allows).
+ */
+async function kernelProfile(step: () => Promise<void>, n: number): Promise<Record<string, unknown>> {
+  const info = await tf.profile(step);
+  const byName = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += ms;
+    entry.calls += 1;
+    byName.set(k.name, entry);
+    total += ms;
+  }
+  const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);
+  return {
+    profile_kernel_ms: Math.round(total),
+    profile_top: Object.fromEntries(top.map(([name, e]) => [name, `${Math.round(e.ms)} ms / ${e.calls}`])),
+  };
 }
 
 main().then(
