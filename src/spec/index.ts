@@ -36,7 +36,8 @@ export function loadSpecText(text: string): SpecLoadResult {
     .sort((a, b) => a.offset - b.offset || severityRank(a) - severityRank(b));
   if (diagnostics.some((d) => d.severity === 'error')) return { trials: [], diagnostics };
   const spec = resolveSpec(doc.value);
-  return { spec, trials: expandSweep(spec), diagnostics };
+  // Trials resolve their defaults from the spec as written (a swept dataset gets its own defaults).
+  return { spec, trials: expandSweep(spec, doc.value), diagnostics };
 }
 
 const severityRank = (d: SpecDiagnostic) => (d.severity === 'error' ? 0 : 1);

@@ -41,7 +41,7 @@ export function semanticProblems(raw: unknown): Problem[] {
     ...scheduleProblems(blocks('schedule')[0], blocks('training')[1]),
     ...trainingProblems(raw, blocks('training')[1], blocks('data')[1]),
     ...metricsProblems(...blocks('metrics'), blocks('data')[1]),
-    ...sweepProblems(blocks('sweep')[0], blocks('optimizer')[0]),
+    ...sweepProblems(blocks('sweep')[0]),
   ];
 }
 
@@ -358,7 +358,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'undefined';
 }
 
-function sweepProblems(sweep: Block, optimizer: Block): Problem[] {
+function sweepProblems(sweep: Block): Problem[] {
   const problems: Problem[] = [];
   const trials = Object.values(sweep).reduce<number>((n, v) => n * (Array.isArray(v) ? v.length : 1), 1);
   if (trials > MAX_TRIALS) {
@@ -386,17 +386,6 @@ function sweepProblems(sweep: Block, optimizer: Block): Problem[] {
         );
       }
     });
-  }
-  // Trials are resolved from the base spec: a swept optimizer type keeps the base lr (e.g. SGD's 0.1
-  // for Adam, whose own default is 0.001) unless the spec says which lr it means.
-  if ('optimizer.type' in sweep && !('lr' in optimizer) && !('optimizer.lr' in sweep)) {
-    problems.push(
-      warning(
-        ['sweep', 'optimizer.type'],
-        'optimizer.lr is not set, so every swept optimizer type uses the base type\'s default lr; set optimizer.lr, or sweep whole "optimizer" objects to give each type its own',
-        'key',
-      ),
-    );
   }
   return problems;
 }

@@ -8,10 +8,13 @@ import type { ExperimentSpec, Trial, TrialCase } from './types';
  * Trials in key order with the last key varying fastest (like nested loops written in key order).
  * Each trial spec is an independent deep copy with its values applied, `sweep` emptied, and defaults
  * re-resolved, so a value that changes a type (optimizer.type = "adam") gets that type's own fields.
+ * Given the spec as written (`written`, unresolved), every default is resolved per trial: a swept
+ * optimizer type gets its own default lr, a swept dataset its own Jacobian estimator, a swept arch its own
+ * depth. Without it, defaults the base spec already resolved are kept.
  * A `cases` axis contributes one value per case, each setting several paths at once, in the case's key
  * order; the trial's `values` list those paths one by one.
  */
-export function expandSweep(spec: ExperimentSpec): Trial[] {
+export function expandSweep(spec: ExperimentSpec, written?: unknown): Trial[] {
   const axes = Object.entries(spec.sweep ?? {});
   const count = axes.reduce((n, [, values]) => n * values.length, 1);
   const trials: Trial[] = [];
@@ -28,7 +31,7 @@ export function expandSweep(spec: ExperimentSpec): Trial[] {
         return [path, list[pick], pick] as const;
       })
       .reverse();
-    const trialSpec = deepClone(spec);
+    const trialSpec = (isPlainObject(written) ? deepClone(written) : deepClone(spec)) as ExperimentSpec;
     trialSpec.sweep = {};
     let trialCase: TrialCase | undefined;
     for (const [path, v, pick] of picks) {

@@ -231,12 +231,6 @@ const WARN: Record<string, Expectation> = {
     column: 52,
     message: 'coefficient is 0, so "l2" has no effect',
   },
-  'sweep-optimizer-type-without-lr': {
-    path: 'sweep["optimizer.type"]',
-    line: 6,
-    column: 14,
-    message: 'optimizer.lr is not set',
-  },
   'jacobian-projections-unused': {
     path: 'metrics.jacobianProjections',
     line: 6,

@@ -75,6 +75,45 @@ describe('expandSweep', () => {
     assert.equal(trials[1].spec.model.depth, 3, 'an mlp depth follows its hidden layers');
   });
 
+  test('each trial resolves the defaults it did not write for itself (loadSpecText)', () => {
+    // A swept dataset gets its own Jacobian estimator (exact up to 10 classes, projection above); a swept
+    // optimizer type its own default lr; a swept arch its own default depth.
+    const byDataset = loadSpecText(
+      '{"name":"x","data":{"dataset":"synthetic-images"},"model":{"arch":"vgg","width":0.125},"optimizer":{"type":"sgd"},"sweep":{"data.dataset":["cifar10","cifar100"],"model.arch":["vgg","resnet"]}}',
+    );
+    assert.deepEqual(
+      byDataset.trials.map((t) => [
+        t.spec.data.dataset,
+        t.spec.model.arch,
+        t.spec.model.depth,
+        t.spec.metrics.jacobian,
+      ]),
+      [
+        ['cifar10', 'vgg', 11, 'exact'],
+        ['cifar10', 'resnet', 20, 'exact'],
+        ['cifar100', 'vgg', 11, 'projection'],
+        ['cifar100', 'resnet', 20, 'projection'],
+      ],
+    );
+    const byType = loadSpecFile(fixturePath('good', 'sweep-optimizer-type-own-lr'));
+    assert.deepEqual(byType.diagnostics, []);
+    assert.deepEqual(
+      byType.trials.map((t) => [t.spec.optimizer.type, t.spec.optimizer.lr]),
+      [
+        ['sgd', 0.1],
+        ['adam', 0.001],
+      ],
+    );
+    // What the spec writes is kept in every trial.
+    const written = loadSpecText(
+      '{"name":"x","data":{"dataset":"cifar10"},"model":{"arch":"mlp"},"optimizer":{"type":"sgd","lr":0.05},"metrics":{"jacobian":"exact"},"sweep":{"optimizer.type":["sgd","adam"],"data.dataset":["cifar10","cifar100"]}}',
+    );
+    for (const t of written.trials) {
+      assert.equal(t.spec.optimizer.lr, 0.05);
+      assert.equal(t.spec.metrics.jacobian, 'exact');
+    }
+  });
+
   test('no sweep: one trial equal to the spec, with an empty label', () => {
     const result = loadSpecFile(fixturePath('good', 'minimal'));
     assert.equal(result.trials.length, 1);
