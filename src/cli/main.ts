@@ -1,6 +1,6 @@
 // `wdlab`: the runner from a terminal (architecture.md, src/cli).
 //
-//   wdlab validate SPEC...                 exit 0, or 2 with located errors
+//   wdlab validate SPEC...                 exit 0, or 2 with located errors (warns of datasets not on disk)
 //   wdlab run SPEC [--runs-dir DIR]        every trial of the sweep; exit 0, 1 (a trial failed), 130 (stopped)
 //   wdlab run --resume RUN_DIR             continue a cancelled or interrupted run from its checkpoint
 //   wdlab list [--runs-dir DIR] [--json]   runs with status, backend, final metrics
@@ -8,10 +8,16 @@
 //   wdlab download NAME [--data-dir DIR]   fetch CIFAR-10/100, MNIST or Fashion-MNIST (md5-checked)
 //   wdlab summary SPEC                     the layer table and parameter count of the spec's network(s)
 //   wdlab preset list|new NAME             the paper's 64 released configurations as specs (cli/preset.ts)
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
-import { isRealDataset, REAL_DATASETS } from '../engine/data/locate';
+import {
+  DatasetNotFoundError,
+  dataDirectory,
+  findDatasetFiles,
+  isRealDataset,
+  REAL_DATASETS,
+} from '../engine/data/locate';
 import { DEFAULT_RUNS_DIR, listRuns, readRunInfo, readRunSpec, reconcileStatus } from '../runner/runStore';
 import { type SweepObserver, SweepRun } from '../runner/sweep';
 import type { TrialResult } from '../runner/trialRunner';
@@ -76,11 +82,39 @@ function validate(files: string[]): number {
     const count = result.diagnostics.filter((d) => d.severity === 'error').length;
     errors += count;
     if (count === 0) {
+      for (const missing of missingDatasets(file, result.trials))
+        console.error(`${file}: warning: ${missing}`);
       const n = result.trials.length;
       console.log(`${file}: valid — ${n} trial${n === 1 ? '' : 's'}`);
     }
   }
   return errors > 0 ? 2 : 0;
+}
+
+/**
+ * The real datasets the trials need that are not on disk, as the trainer would report them (what to put
+ * where, and the download command). A warning, not an error: a spec may be checked on one machine and run
+ * on another, with WDLAB_DATA set there.
+ */
+function missingDatasets(
+  file: string,
+  trials: { spec: { data: { dataset: string; path?: string } } }[],
+): string[] {
+  const seen = new Set<string>();
+  const messages: string[] = [];
+  for (const { spec } of trials) {
+    const { dataset, path } = spec.data;
+    const key = `${dataset}\0${path ?? ''}`;
+    if (!isRealDataset(dataset) || seen.has(key)) continue;
+    seen.add(key);
+    try {
+      findDatasetFiles(dataset, dataDirectory({ path, baseDir: dirname(resolve(file)) }));
+    } catch (e) {
+      if (!(e instanceof DatasetNotFoundError)) throw e;
+      messages.push(e.message.split('\n')[0]);
+    }
+  }
+  return messages;
 }
 
 function describeResult(r: TrialResult | undefined): string {

@@ -42,6 +42,40 @@ describe('real datasets from the command line', () => {
     assert.equal(run.progress?.step, 2);
   });
 
+  test('validate warns about a dataset that is not on disk, with the download command (exit 0)', async () => {
+    const cwd = tempDir('wdlab-cli-data-');
+    const empty = tempDir('wdlab-cli-empty-');
+    // Two trials on CIFAR-10 (one warning), one synthetic (none).
+    const spec = {
+      ...cifarSpec({}),
+      sweep: { 'data.dataset': ['cifar10', 'synthetic-images'], 'training.seed': [1, 2] },
+    };
+    writeFileSync(join(cwd, 'c10.wdlab.json'), JSON.stringify(spec));
+    const missing = await wdlab(['validate', 'c10.wdlab.json'], cwd, { WDLAB_DATA: empty });
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.match(missing.stdout, /c10\.wdlab\.json: valid — 4 trials/);
+    const warnings = missing.stderr.split('\n').filter((l) => l.includes('warning: CIFAR-10 not found'));
+    assert.equal(warnings.length, 1, missing.stderr);
+    assert.ok(
+      warnings[0].startsWith('c10.wdlab.json: warning: CIFAR-10 not found: put data_batch_1.bin'),
+      warnings[0],
+    );
+    assert.ok(warnings[0].includes(join(empty, 'cifar-10-batches-bin')), warnings[0]);
+    assert.ok(
+      warnings[0].endsWith(`or download them with: npx wdlab download cifar10 --data-dir ${empty}`),
+      warnings[0],
+    );
+    // With the files there (data.path, relative to the spec's folder), no warning.
+    writeCifar10(join(cwd, 'data'), 2, 2);
+    writeFileSync(
+      join(cwd, 'c10.wdlab.json'),
+      JSON.stringify({ ...spec, data: { ...spec.data, path: './data' } }),
+    );
+    const present = await wdlab(['validate', 'c10.wdlab.json'], cwd, { WDLAB_DATA: empty });
+    assert.equal(present.code, 0);
+    assert.doesNotMatch(present.stderr, /not found/);
+  });
+
   test('a missing dataset fails the trial with what to put where and the download command', async () => {
     const cwd = tempDir('wdlab-cli-data-');
     const empty = tempDir('wdlab-cli-empty-');
