@@ -11,13 +11,7 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
-import {
-  DatasetNotFoundError,
-  dataDirectory,
-  findDatasetFiles,
-  isRealDataset,
-  REAL_DATASETS,
-} from '../engine/data/locate';
+import { isRealDataset, missingDatasets, REAL_DATASETS } from '../engine/data/locate';
 import { DEFAULT_RUNS_DIR, listRuns, readRunInfo, readRunSpec, reconcileStatus } from '../runner/runStore';
 import { type SweepObserver, SweepRun } from '../runner/sweep';
 import type { TrialResult } from '../runner/trialRunner';
@@ -82,39 +76,15 @@ function validate(files: string[]): number {
     const count = result.diagnostics.filter((d) => d.severity === 'error').length;
     errors += count;
     if (count === 0) {
-      for (const missing of missingDatasets(file, result.trials))
-        console.error(`${file}: warning: ${missing}`);
+      // A warning, not an error: a spec may be checked on one machine and run on another.
+      const needs = result.trials.map((t) => t.spec.data);
+      for (const m of missingDatasets(needs, dirname(resolve(file))))
+        console.error(`${file}: warning: ${m.message}`);
       const n = result.trials.length;
       console.log(`${file}: valid — ${n} trial${n === 1 ? '' : 's'}`);
     }
   }
   return errors > 0 ? 2 : 0;
-}
-
-/**
- * The real datasets the trials need that are not on disk, as the trainer would report them (what to put
- * where, and the download command). A warning, not an error: a spec may be checked on one machine and run
- * on another, with WDLAB_DATA set there.
- */
-function missingDatasets(
-  file: string,
-  trials: { spec: { data: { dataset: string; path?: string } } }[],
-): string[] {
-  const seen = new Set<string>();
-  const messages: string[] = [];
-  for (const { spec } of trials) {
-    const { dataset, path } = spec.data;
-    const key = `${dataset}\0${path ?? ''}`;
-    if (!isRealDataset(dataset) || seen.has(key)) continue;
-    seen.add(key);
-    try {
-      findDatasetFiles(dataset, dataDirectory({ path, baseDir: dirname(resolve(file)) }));
-    } catch (e) {
-      if (!(e instanceof DatasetNotFoundError)) throw e;
-      messages.push(e.message.split('\n')[0]);
-    }
-  }
-  return messages;
 }
 
 function describeResult(r: TrialResult | undefined): string {

@@ -355,7 +355,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
     register('wdlab.refreshRuns', () => catalog.scan()),
 
-    register('wdlab.downloadDataset', (name?: unknown) => downloadDatasetCommand(log, name)),
+    register('wdlab.downloadDataset', async (name?: unknown, dataDir?: unknown) => {
+      const folder = await downloadDatasetCommand(log, name, dataDir);
+      // Specs that warned about this dataset find it now.
+      if (folder) diagnostics.revalidateAll();
+      return folder;
+    }),
   ];
 }
 

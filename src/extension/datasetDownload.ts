@@ -25,10 +25,14 @@ const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 /** Datasets being downloaded by this window: a second download of the same files would race on the .part. */
 const inProgress = new Set<RealDatasetName>();
 
-/** Runs the download of `name` (or of a picked dataset); resolves to its folder, or undefined. */
+/**
+ * Runs the download of `name` (or of a picked dataset) into `dataDir` (a spec's quick fix passes where that
+ * spec's trials look; else the setting's folder); resolves to the dataset's folder, or undefined.
+ */
 export async function downloadDatasetCommand(
   log: vscode.LogOutputChannel,
   name?: unknown,
+  dataDir?: unknown,
 ): Promise<string | undefined> {
   const picked = isRealDataset(name)
     ? name
@@ -52,14 +56,18 @@ export async function downloadDatasetCommand(
   }
   inProgress.add(picked);
   try {
-    return await download(log, picked);
+    return await download(log, picked, typeof dataDir === 'string' && dataDir !== '' ? dataDir : undefined);
   } finally {
     inProgress.delete(picked);
   }
 }
 
-async function download(log: vscode.LogOutputChannel, picked: RealDatasetName): Promise<string | undefined> {
-  const dataDir = dataDirectory() ?? locateDataDirectory().dir;
+async function download(
+  log: vscode.LogOutputChannel,
+  picked: RealDatasetName,
+  into?: string,
+): Promise<string | undefined> {
+  const dataDir = into ?? dataDirectory() ?? locateDataDirectory().dir;
   const { title } = DATASET_LAYOUTS[picked];
   const files = DATASET_SOURCES[picked].files.map((f) => f.name);
   log.info(`download ${picked} into ${dataDir}`);

@@ -11,6 +11,7 @@
 // drop the more helpful message.
 import * as vscode from 'vscode';
 import { loadSpecText, type SpecLoadResult } from '../spec';
+import { DatasetQuickFix, datasetDiagnostics, forgetDatasetDiagnostics } from './datasetDiagnostics';
 
 export const isSpecDocument = (doc: vscode.TextDocument): boolean => /\.wdlab\.json$/i.test(doc.uri.path);
 
@@ -36,8 +37,16 @@ export class SpecDiagnostics implements vscode.Disposable, vscode.CodeLensProvid
         this.timers.delete(key);
         this.cache.delete(key);
         this.collection.delete(doc.uri);
+        forgetDatasetDiagnostics(doc.uri);
       }),
       vscode.languages.registerCodeLensProvider({ pattern: '**/*.wdlab.json' }, this),
+      vscode.languages.registerCodeActionsProvider({ pattern: '**/*.wdlab.json' }, new DatasetQuickFix(), {
+        providedCodeActionKinds: DatasetQuickFix.kinds,
+      }),
+      // Where datasets are looked for changed: the missing-dataset warnings may have too.
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('wdlab.dataDirectory')) this.revalidateAll();
+      }),
     );
     // Documents already open at activation: checked after activation returns (it must stay fast).
     setTimeout(() => {
@@ -55,15 +64,25 @@ export class SpecDiagnostics implements vscode.Disposable, vscode.CodeLensProvid
     return result;
   }
 
-  /** Validates now and publishes the diagnostics. */
+  /**
+   * Validates now and publishes the diagnostics: the validator's (cached per version), then, for a valid
+   * spec, the datasets missing on disk (checked every time: the disk changes without the text).
+   */
   validate(doc: vscode.TextDocument): SpecLoadResult {
     const result = this.analyze(doc);
-    this.collection.set(
-      doc.uri,
-      result.diagnostics.map((d) => toDiagnostic(doc, d)),
-    );
+    const errors = result.diagnostics.some((d) => d.severity === 'error');
+    this.collection.set(doc.uri, [
+      ...result.diagnostics.map((d) => toDiagnostic(doc, d)),
+      ...(errors ? [] : datasetDiagnostics(doc, result)),
+    ]);
     this.lensesChanged.fire();
     return result;
+  }
+
+  /** Re-validates every open spec (after a download, or a change of wdlab.dataDirectory). */
+  revalidateAll(): void {
+    for (const doc of vscode.workspace.textDocuments)
+      if (isSpecDocument(doc) && !doc.isClosed) this.validate(doc);
   }
 
   private schedule(doc: vscode.TextDocument, delayMs: number): void {

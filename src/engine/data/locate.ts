@@ -208,3 +208,41 @@ export function findDatasetFiles(name: RealDatasetName, location: DataDirectory)
     `${layout.title} not found: put ${listWords(required)}${gz} in ${target}/ (${layout.origin}), or download them with: ${command}\n(${where}; looked in ${candidates.join(', ')})`,
   );
 }
+
+/** A real dataset some trial needs whose files are not on disk, with the trainer's first message line. */
+export interface MissingDataset {
+  dataset: RealDatasetName;
+  /** data.path of the trials that need it (undefined: WDLAB_DATA or the default folder). */
+  path?: string;
+  /** The data directory to download it into so that the trials find it (as the message's command says). */
+  downloadDir: string;
+  message: string;
+}
+
+/**
+ * The real datasets of `needs` (each trial's data.dataset and data.path) that findDatasetFiles would not
+ * find, once per dataset and path, as the trainer would report them (what to put where, the download
+ * command). `baseDir` is the spec file's folder; `env` supplies WDLAB_DATA.
+ */
+export function missingDatasets(
+  needs: readonly { dataset: string; path?: string }[],
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): MissingDataset[] {
+  const seen = new Set<string>();
+  const missing: MissingDataset[] = [];
+  for (const { dataset, path } of needs) {
+    const key = `${dataset}\0${path ?? ''}`;
+    if (!isRealDataset(dataset) || seen.has(key)) continue;
+    seen.add(key);
+    const location = dataDirectory({ path, baseDir, env });
+    try {
+      findDatasetFiles(dataset, location);
+    } catch (e) {
+      if (!(e instanceof DatasetNotFoundError)) throw e;
+      const downloadDir = downloadDirFor(DATASET_LAYOUTS[dataset], location.dir);
+      missing.push({ dataset, path, downloadDir, message: e.message.split('\n')[0] });
+    }
+  }
+  return missing;
+}
