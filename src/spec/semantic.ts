@@ -36,7 +36,12 @@ export function semanticProblems(raw: unknown): Problem[] {
     ...dataProblems(blocks('data')[0]),
     ...modelProblems(blocks('model')[0], blocks('data')[1]),
     ...variantFieldProblems(raw),
-    ...optimizerProblems(...blocks('optimizer'), blocks('model')[1], blocks('data')[1]),
+    ...optimizerProblems(
+      ...blocks('optimizer'),
+      blocks('model')[1],
+      blocks('data')[1],
+      blocks('training')[1],
+    ),
     ...regularizationProblems(...blocks('regularization'), blocks('model')[1]),
     ...scheduleProblems(blocks('schedule')[0], blocks('training')[1]),
     ...trainingProblems(raw, blocks('training')[1], blocks('data')[1]),
@@ -150,7 +155,13 @@ function variantFieldProblems(raw: Block): Problem[] {
   return problems;
 }
 
-function optimizerProblems(optimizer: Block, effective: Block, model: Block, data: Block): Problem[] {
+function optimizerProblems(
+  optimizer: Block,
+  effective: Block,
+  model: Block,
+  data: Block,
+  training: Block,
+): Problem[] {
   const problems: Problem[] = [];
   if (optimizer.type === 'sgd' && optimizer.nesterov === true && effective.momentum === 0) {
     problems.push(error(['optimizer', 'nesterov'], 'nesterov needs momentum > 0 (momentum is 0)'));
@@ -164,12 +175,17 @@ function optimizerProblems(optimizer: Block, effective: Block, model: Block, dat
         ),
       );
     }
+    // auto: newtonSchulz on webgpu / tensorflow with the factored scheme (kfac.ts resolveInverseMethod).
+    const autoNewtonSchulz = effective.inverseMethod === 'auto' && effective.dampingScheme === 'factored';
+    const backend = training.backend;
+    const onDevice =
+      effective.inverseMethod === 'newtonSchulz' ||
+      (autoNewtonSchulz && (backend === 'webgpu' || backend === 'tensorflow'));
     const d = largestFactorOf(model, data);
-    if (d !== undefined && d > KFAC_LARGE_FACTOR && effective.inverseMethod !== 'newtonSchulz') {
+    if (d !== undefined && d > KFAC_LARGE_FACTOR && !onDevice) {
       const seconds = Math.round(4 * (d / 1000) ** 3);
-      // auto: newtonSchulz on a GPU backend with the factored scheme (kfac.ts resolveInverseMethod).
       const gpuHint =
-        effective.inverseMethod === 'auto' && effective.dampingScheme === 'factored'
+        autoNewtonSchulz && backend === 'auto'
           ? ' (unless it runs on a GPU: auto then inverts on the device by Newton-Schulz)'
           : '';
       problems.push(

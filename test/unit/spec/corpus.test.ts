@@ -2,7 +2,7 @@
 // each warning spec loads with its one warning. Lines and columns were counted by hand from the fixtures.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatDiagnostic, loadSpecFile, type SpecDiagnostic } from '../../../src/spec';
+import { formatDiagnostic, loadSpecFile, loadSpecText, type SpecDiagnostic } from '../../../src/spec';
 import { fixtureNames, fixturePath } from './fixtures';
 
 interface Expectation {
@@ -320,4 +320,42 @@ describe('warning specs load with their one warning', () => {
       assert.ok(result.trials.length >= 1);
     });
   }
+});
+
+describe('the K-FAC large-factor warning follows where the factors will be inverted', () => {
+  // An MLP on CIFAR-shaped images has a 3073 x 3073 input factor (KFAC_LARGE_FACTOR is 1024).
+  const warningsOf = (optimizer: object, training: object = {}) =>
+    loadSpecText(
+      JSON.stringify({
+        name: 'k',
+        data: { dataset: 'synthetic-images' },
+        model: { arch: 'mlp', hidden: [64] },
+        optimizer: { type: 'kfac-g', lr: 0.01, ...optimizer },
+        training,
+      }),
+    ).diagnostics.map((d) => d.message);
+
+  test('none where Newton-Schulz will run on the device: asked for, or auto on webgpu/tensorflow', () => {
+    assert.deepEqual(warningsOf({ inverseMethod: 'newtonSchulz' }), []);
+    assert.deepEqual(warningsOf({}, { backend: 'webgpu' }), []);
+    assert.deepEqual(warningsOf({}, { backend: 'tensorflow' }), []);
+  });
+
+  test('on a CPU backend, or with the eigen scheme, the CPU eigendecomposition is said, without the GPU hint', () => {
+    for (const [optimizer, training] of [
+      [{}, { backend: 'wasm' }],
+      [{ inverseMethod: 'eigendecomposition' }, {}],
+      [{ dampingScheme: 'eigen' }, { backend: 'webgpu' }],
+    ] as const) {
+      const [w, ...rest] = warningsOf(optimizer, training);
+      assert.deepEqual(rest, []);
+      assert.match(w, /^K-FAC will eigendecompose a 3073 x 3073 factor on the CPU \(float64\)/);
+      assert.ok(!w.includes('unless it runs on a GPU'), w);
+    }
+    // backend auto may find a GPU: the hint says what auto does there.
+    assert.match(
+      warningsOf({})[0],
+      /unless it runs on a GPU: auto then inverts on the device by Newton-Schulz/,
+    );
+  });
 });
