@@ -8,6 +8,7 @@ import type { LinearLayer, Model } from '../../../src/engine/models/model';
 import { BatchNorm, BN_EPSILON } from '../../../src/engine/ops/batchNorm';
 import { tf } from '../../../src/engine/tf';
 import type { ModelSpec } from '../../../src/spec/types';
+import { wasmDir } from '../../helpers/backend';
 
 function close(actual: number, expected: number, tol: number, what: string): void {
   assert.ok(
@@ -82,6 +83,70 @@ describe('BatchNorm layer', () => {
     tf.dispose([x, y, statistics.mean, statistics.variance, mean, variance]);
     bn.dispose();
   });
+});
+
+describe('training-mode BN gradient (written out, ops/batchNorm.ts normalizeRows)', () => {
+  /** The taped reference: tf.moments and broadcasting ops, differentiated by tfjs's own gradients. */
+  const taped = (x: tf.Tensor): tf.Tensor => {
+    const { mean, variance } = tf.moments(
+      x,
+      Array.from({ length: x.rank - 1 }, (_, i) => i),
+    );
+    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPSILON)));
+  };
+  const relativeError = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < a.length; i++) {
+      num += (a[i] - b[i]) ** 2;
+      den += b[i] ** 2;
+    }
+    return Math.sqrt(num / den);
+  };
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    test(`equals the taped gradient and values for vectors and NHWC images (${backend})`, async () => {
+      await initBackend(backend, { wasmDir: wasmDir() });
+      try {
+        for (const shape of [
+          [16, 5],
+          [4, 6, 6, 3],
+        ]) {
+          const channels = shape[shape.length - 1];
+          const bn = new BatchNorm('probe.bn', channels);
+          const x = tf.tidy(() =>
+            tf.add(
+              tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 5), 3),
+              tf.randomNormal([channels], 0, 2, 'float32', 6),
+            ),
+          );
+          // A loss that weighs every output differently, so no gradient term cancels by symmetry.
+          const w = tf.randomNormal(shape, 0, 1, 'float32', 7);
+          const ours = tf.grad((v: tf.Tensor) => {
+            const { y, statistics } = bn.normalizeWithBatchStatistics(v);
+            tf.dispose([statistics.mean, statistics.variance]);
+            return tf.sum(tf.mul(y, w));
+          })(x);
+          const reference = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(taped(v), w)))(x);
+          const error = relativeError(await ours.data(), await reference.data());
+          assert.ok(error < 1e-5, `${shape}: relative gradient error ${error}`);
+          const { y, statistics } = bn.normalizeWithBatchStatistics(x);
+          const yRef = taped(x);
+          assert.ok(relativeError(await y.data(), await yRef.data()) < 1e-6, `${shape}: values`);
+          const { mean, variance } = tf.moments(
+            x,
+            Array.from({ length: x.rank - 1 }, (_, i) => i),
+          );
+          closeAll(await statistics.mean.data(), await mean.data(), 1e-5, 'mean');
+          closeAll(await statistics.variance.data(), await variance.data(), 1e-5, 'variance');
+          tf.dispose([x, w, ours, reference, y, yRef, statistics.mean, statistics.variance, mean, variance]);
+          bn.dispose();
+        }
+      } finally {
+        await initBackend('cpu');
+      }
+    });
+  }
 });
 
 /** MLP 3 -> 2 (BN) -> 2 on a fixed batch, with everything recomputed here in float64. */
