@@ -12,11 +12,12 @@ import {
   VECTOR_DATASETS,
 } from './catalog';
 import { resolveSpec } from './defaults';
+import { resolveInverseMethod } from './inverseMethod';
 import { largestKfacFactor, networkLayout } from './layout';
 import { describeValue, formatPath, isPlainObject } from './paths';
 import { error, type Problem, warning } from './problem';
 import { experimentSchema, variantFor } from './schema';
-import type { DataSpec, DatasetName, ModelSpec } from './types';
+import type { DataSpec, DatasetName, KfacSpec, ModelSpec } from './types';
 
 type Block = Record<string, unknown>;
 
@@ -175,17 +176,18 @@ function optimizerProblems(
         ),
       );
     }
-    // auto: newtonSchulz on webgpu / tensorflow with the factored scheme (kfac.ts resolveInverseMethod).
-    const autoNewtonSchulz = effective.inverseMethod === 'auto' && effective.dampingScheme === 'factored';
-    const backend = training.backend;
+    const kfac = effective as unknown as Pick<KfacSpec, 'inverseMethod' | 'dampingScheme'>;
+    const backend = String(training.backend);
+    // With backend auto the device is known only at run time; a GPU is what auto would find first.
     const onDevice =
-      effective.inverseMethod === 'newtonSchulz' ||
-      (autoNewtonSchulz && (backend === 'webgpu' || backend === 'tensorflow'));
+      kfac.inverseMethod === 'newtonSchulz' ||
+      (backend !== 'auto' && resolveInverseMethod(kfac, backend) === 'newtonSchulz');
+    const onDeviceIfGpu = resolveInverseMethod(kfac, 'webgpu') === 'newtonSchulz';
     const d = largestFactorOf(model, data);
     if (d !== undefined && d > KFAC_LARGE_FACTOR && !onDevice) {
       const seconds = Math.round(4 * (d / 1000) ** 3);
       const gpuHint =
-        autoNewtonSchulz && backend === 'auto'
+        onDeviceIfGpu && backend === 'auto'
           ? ' (unless it runs on a GPU: auto then inverts on the device by Newton-Schulz)'
           : '';
       problems.push(

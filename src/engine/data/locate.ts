@@ -212,8 +212,6 @@ export function findDatasetFiles(name: RealDatasetName, location: DataDirectory)
 /** A real dataset some trial needs whose files are not on disk, with the trainer's first message line. */
 export interface MissingDataset {
   dataset: RealDatasetName;
-  /** data.path of the trials that need it (undefined: WDLAB_DATA or the default folder). */
-  path?: string;
   /** The data directory to download it into so that the trials find it (as the message's command says). */
   downloadDir: string;
   message: string;
@@ -241,7 +239,7 @@ export function missingDatasets(
     } catch (e) {
       if (!(e instanceof DatasetNotFoundError)) throw e;
       const downloadDir = downloadDirFor(DATASET_LAYOUTS[dataset], location.dir);
-      missing.push({ dataset, path, downloadDir, message: e.message.split('\n')[0] });
+      missing.push({ dataset, downloadDir, message: e.message.split('\n')[0] });
     }
   }
   return missing;

@@ -19,6 +19,7 @@
 // inverseMethod newtonSchulz (factored scheme; auto picks it on GPU and native TensorFlow backends) instead
 // inverts the two damped factors of each block on the training backend (newtonSchulz.ts) when the round is
 // due: device matmuls, no eigenbasis, no CPU worker to wait for.
+import { resolveInverseMethod } from '../../../spec/inverseMethod';
 import type { KfacInverseMethod, KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
 import { matMulT } from '../../ops/matmul';
@@ -56,20 +57,6 @@ type Inverse =
       /** The larger relative residual ||I - M X||_F / sqrt(n) of the two (newtonSchulz.ts). */
       residual: tf.Scalar;
     };
-
-/**
- * The inverse method a K-FAC run uses on `backend` (tfjs's backend id): newtonSchulz where matmuls are cheap
- * (a GPU through webgpu, or native TensorFlow) and the scheme allows it, else the float64 eigendecomposition.
- */
-export function resolveInverseMethod(
-  spec: Pick<KfacSpec, 'inverseMethod' | 'dampingScheme'>,
-  backend: string,
-): KfacInverseMethod {
-  if (spec.inverseMethod !== 'auto') return spec.inverseMethod;
-  return spec.dampingScheme === 'factored' && (backend === 'webgpu' || backend === 'tensorflow')
-    ? 'newtonSchulz'
-    : 'eigendecomposition';
-}
 
 interface Block {
   layer: LinearLayer;
@@ -146,6 +133,7 @@ export class KfacOptimizer implements Optimizer {
     });
     this.velocity = spec.momentum > 0 ? new SlotSet(ctx.params, 'momentum') : null;
     const inv = ctx.kfacInverses;
+    // tfjs's backend ids are the spec's backend names (webgpu, tensorflow, wasm, cpu).
     this.inverseMethod = resolveInverseMethod(spec, tf.getBackend());
     if (this.inverseMethod === 'newtonSchulz' && spec.dampingScheme !== 'factored') {
       throw new Error(

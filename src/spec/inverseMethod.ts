@@ -1,0 +1,15 @@
+// Which K-FAC inverse method `inverseMethod: "auto"` means on a backend (issue 5): Newton-Schulz on the
+// training backend where matmuls are cheap (a GPU through webgpu, or native TensorFlow) and the factored
+// scheme allows it, else the float64 eigendecomposition. One rule for the engine (kfac.ts, with the backend
+// that runs) and the validator (semantic.ts, with the spec's training.backend).
+import type { KfacInverseMethod, KfacSpec } from './types';
+
+export function resolveInverseMethod(
+  spec: Pick<KfacSpec, 'inverseMethod' | 'dampingScheme'>,
+  backend: string,
+): KfacInverseMethod {
+  if (spec.inverseMethod !== 'auto') return spec.inverseMethod;
+  return spec.dampingScheme === 'factored' && (backend === 'webgpu' || backend === 'tensorflow')
+    ? 'newtonSchulz'
+    : 'eigendecomposition';
+}
