@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { tfjsTapeReleasesGradients } from './tfjsTapeReleasesGradients.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -27,6 +28,8 @@ const node = {
   external: optionalNative,
   logLevel: 'warning',
   absWorkingDir: root,
+  // tfjs-core's backward pass keeps every intermediate gradient to its end; this frees each once used.
+  plugins: [tfjsTapeReleasesGradients],
 };
 
 function listTests(dir) {

@@ -1,5 +1,6 @@
 // Multilayer perceptron: flatten, then hidden dense layers `fc1`, `fc2`, ... (dense -> (BN) -> ReLU), and
 // the classifier `fc` (dense, no BN). The paper's MNIST nets for the Jacobian study (science.md section 4).
+import { relu } from '../ops/activation';
 import { tf } from '../tf';
 import type { Model } from './model';
 import { type ForwardPass, Network, type Unit, UnitFactory } from './network';
@@ -40,7 +41,7 @@ export class Mlp extends Network {
 
   protected run(x: tf.Tensor, pass: ForwardPass): tf.Tensor2D {
     let h: tf.Tensor = tf.reshape(x, [x.shape[0], -1]);
-    for (const unit of this.hidden) h = tf.relu(pass.unit(unit, h));
+    for (const unit of this.hidden) h = relu(pass.unit(unit, h));
     return pass.unit(this.classifier, h) as tf.Tensor2D;
   }
 }

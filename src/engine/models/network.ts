@@ -96,15 +96,36 @@ export class ForwardPass {
     readonly statistics = new Map<BatchNorm, BatchStatistics>(),
   ) {}
 
-  /** linear -> (BN); no activation. */
+  /**
+   * linear -> (BN); no activation. In a scope of its own, so that the pre-activation is freed as soon as
+   * BN has read it (the backward pass keeps only what each op saved: issue 7, memory).
+   */
   unit(unit: Unit, x: tf.Tensor): tf.Tensor {
-    const s = unit.linear.apply(x);
-    const pre = this.tap ? this.tap(unit.linear, x, s) : s;
-    if (!unit.norm) return pre;
-    if (!this.training) return unit.norm.normalizeWithMovingStatistics(pre);
-    const { y, statistics } = unit.norm.normalizeWithBatchStatistics(pre);
-    this.statistics.set(unit.norm, statistics);
+    const { norm } = unit;
+    const [y, mean, variance] = tf.tidy((): tf.Tensor[] => {
+      const s = unit.linear.apply(x);
+      const pre = this.tap ? this.tap(unit.linear, x, s) : s;
+      if (!norm) return [pre];
+      if (!this.training) return [norm.normalizeWithMovingStatistics(pre)];
+      const { y, statistics } = norm.normalizeWithBatchStatistics(pre);
+      return [y, statistics.mean, statistics.variance];
+    });
+    if (norm && mean) {
+      this.statistics.set(norm, {
+        mean: tf.keep(mean as tf.Tensor1D),
+        variance: tf.keep(variance as tf.Tensor1D),
+      });
+    }
     return y;
+  }
+
+  /**
+   * Frees the batch statistics this pass kept (tf.keep: past any scope a model opens inside its forward
+   * pass, a residual block's).
+   */
+  release(): void {
+    for (const s of this.statistics.values()) tf.dispose([s.mean, s.variance]);
+    this.statistics.clear();
   }
 }
 
@@ -187,12 +208,16 @@ export abstract class Network implements Model {
    */
   forward(x: tf.Tensor, training: boolean, tap?: LinearTap): tf.Tensor2D {
     this.checkInput(x);
-    return tf.tidy(() => {
-      const pass = new ForwardPass(training, tap);
-      const logits = this.run(x, pass);
-      if (training && this.norms.length > 0) this.remember(x, pass.statistics);
-      return logits;
-    });
+    const pass = new ForwardPass(training, tap);
+    try {
+      return tf.tidy(() => {
+        const logits = this.run(x, pass);
+        if (training && this.norms.length > 0) this.remember(x, pass.statistics);
+        return logits;
+      });
+    } finally {
+      pass.release();
+    }
   }
 
   /**
@@ -204,16 +229,20 @@ export abstract class Network implements Model {
   updateBatchNormStats(x: tf.Tensor): void {
     if (this.norms.length === 0) return;
     const pending = this.pending && this.isCurrent(this.pending, x) ? this.pending : undefined;
-    tf.tidy(() => {
-      let statistics = pending?.statistics;
-      if (!statistics) {
-        this.checkInput(x);
-        const pass = new ForwardPass(true);
-        this.run(x, pass);
-        statistics = pass.statistics;
+    if (pending) {
+      for (const [norm, s] of pending.statistics) norm.foldIntoMovingStatistics(s);
+    } else {
+      this.checkInput(x);
+      const pass = new ForwardPass(true);
+      try {
+        tf.tidy(() => {
+          this.run(x, pass);
+        });
+        for (const [norm, s] of pass.statistics) norm.foldIntoMovingStatistics(s);
+      } finally {
+        pass.release();
       }
-      for (const [norm, s] of statistics) norm.foldIntoMovingStatistics(s);
-    });
+    }
     this.forget();
   }
 

@@ -10,6 +10,7 @@
 
 // [16, 32, 64] x width, as the spec's layer table has it (spec/layout.ts).
 import { RESNET_CHANNELS } from '../../spec/layout';
+import { relu } from '../ops/activation';
 import { tf } from '../tf';
 import type { Model } from './model';
 import { type ForwardPass, Network, scaledChannels, type Unit, UnitFactory } from './network';
@@ -89,11 +90,15 @@ export class ResNet extends Network {
   }
 
   protected run(x: tf.Tensor, pass: ForwardPass): tf.Tensor2D {
-    let h = tf.relu(pass.unit(this.stem, x));
+    let h = relu(pass.unit(this.stem, x));
     for (const block of this.blocks) {
-      const main = pass.unit(block.conv2, tf.relu(pass.unit(block.conv1, h)));
-      const skip = block.shortcut ? pass.unit(block.shortcut, h) : h;
-      h = tf.relu(tf.add(main, skip));
+      const input = h;
+      // One scope per block: the residual sum is freed here, not kept to the end of the forward pass.
+      h = tf.tidy(() => {
+        const main = pass.unit(block.conv2, relu(pass.unit(block.conv1, input)));
+        const skip = block.shortcut ? pass.unit(block.shortcut, input) : input;
+        return relu(tf.add(main, skip));
+      });
     }
     return pass.unit(this.classifier, tf.mean(h, [1, 2])) as tf.Tensor2D;
   }

@@ -6,6 +6,7 @@
 // Convs per block by depth (the VGG paper's configurations A, B, D, E) and their channels at width 1: the
 // tables of the spec's layer table (spec/layout.ts), so `wdlab summary` and the built network cannot disagree.
 import { VGG_CHANNELS, VGG_CONVS } from '../../spec/layout';
+import { relu } from '../ops/activation';
 import { tf } from '../tf';
 import type { Model } from './model';
 import { type ForwardPass, Network, scaledChannels, type Unit, UnitFactory } from './network';
@@ -81,7 +82,7 @@ export class Vgg extends Network {
   protected run(x: tf.Tensor, pass: ForwardPass): tf.Tensor2D {
     let h = x;
     for (const block of this.blocks) {
-      for (const conv of block.convs) h = tf.relu(pass.unit(conv, h));
+      for (const conv of block.convs) h = relu(pass.unit(conv, h));
       h = tf.maxPool(h as tf.Tensor4D, 2, 2, block.pool);
     }
     return pass.unit(this.classifier, tf.reshape(h, [h.shape[0], -1])) as tf.Tensor2D;

@@ -2,29 +2,25 @@
 // (science.md section 1). With no affine part, a layer followed by it is scale-invariant:
 // BN(alpha * W x + b) = BN(W x) in training mode, up to eps (science.md section 3).
 import { tf } from '../tf';
-
-/**
- * The per-channel mean of rows [M, C] over M, as [1, C]. On wasm a reduction over a tensor's outer axes
- * takes tfjs's transpose-then-reduce path, 19x slower than one matMul with a row of 1/M ([128,32,32,64]:
- * 77 ms vs 4.1 ms, 2-core development machine), and a BN layer does several per step; elsewhere tf.mean.
- */
-function channelMean(rows: tf.Tensor2D): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm') return tf.mean(rows, 0, true);
-  return tf.tidy(() => tf.matMul(tf.fill([1, rows.shape[0]], 1 / rows.shape[0]), rows));
-}
+import { channelMean } from './channels';
+import { customOp } from './customOp';
 
 /**
  * Training-mode normalization y = (x - mu) / sqrt(sigma^2 + eps) over the rows (M = N*H*W examples x
  * locations) of every channel, with mu, sigma^2 the batch's own (population) statistics, and its exact
  * gradient written out instead of taped (the taped form reduces over outer axes in every broadcast's
- * backward, the slow path above):
+ * backward, wasm's slow path: ops/channels.ts). The op keeps y and the scale only; x is viewed as [M, C]
+ * inside it, so that no taped reshape keeps x alive too (issue 7, memory):
  *     dx = s (dy - mean(dy) - y mean(dy * y)),   s = (sigma^2 + eps)^-1/2,   means over the rows.
  * Returns y (differentiable in x) and the statistics (not differentiable: only the moving averages use them).
  */
-function normalizeRows(rows: tf.Tensor2D): { y: tf.Tensor2D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+function normalizeRows<T extends tf.Tensor>(input: T): { y: T; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   let statistics: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+  const channels = input.shape[input.rank - 1];
+  const asRows = (t: tf.Tensor) => tf.reshape(t, [-1, channels]) as tf.Tensor2D;
+  const op = customOp((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const x = asRows(xs);
     const mean = channelMean(x);
     const centered = tf.sub(x, mean);
     const variance = channelMean(tf.square(centered) as tf.Tensor2D);
@@ -33,16 +29,17 @@ function normalizeRows(rows: tf.Tensor2D): { y: tf.Tensor2D; mean: tf.Tensor1D; 
     statistics = { mean: tf.keep(tf.reshape(mean, [-1])), variance: tf.keep(tf.reshape(variance, [-1])) };
     save([y, scale]);
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      value: tf.reshape(y, xs.shape),
+      gradFunc: (dyIn: tf.Tensor, saved: tf.Tensor[]) => {
         const [sy, sScale] = saved as tf.Tensor2D[];
+        const dy = asRows(dyIn);
         const meanDy = channelMean(dy);
         const meanDyY = channelMean(tf.mul(dy, sy) as tf.Tensor2D);
-        return [tf.mul(sScale, tf.sub(tf.sub(dy, meanDy), tf.mul(sy, meanDyY)))];
+        return [tf.reshape(tf.mul(sScale, tf.sub(tf.sub(dy, meanDy), tf.mul(sy, meanDyY))), xs.shape)];
       },
     };
   });
-  const y = op(rows) as tf.Tensor2D;
+  const y = op(input) as T;
   // The kept statistics would outlive every tidy; their clones (which share the data) are tracked by the
   // caller's scope like any result, so a caller that drops them frees them.
   const kept = statistics!;
@@ -85,11 +82,8 @@ export class BatchNorm {
    * batch's own statistics (gradients flow through them: normalizeRows).
    */
   normalizeWithBatchStatistics<T extends tf.Tensor>(x: T): { y: T; statistics: BatchStatistics } {
-    return tf.tidy(() => {
-      const channels = x.shape[x.rank - 1];
-      const { y, mean, variance } = normalizeRows(tf.reshape(x, [-1, channels]) as tf.Tensor2D);
-      return { y: tf.reshape(y, x.shape) as T, statistics: { mean, variance } };
-    });
+    const { y, mean, variance } = normalizeRows(x);
+    return { y, statistics: { mean, variance } };
   }
 
   /** Evaluation mode: normalize with the moving averages. */

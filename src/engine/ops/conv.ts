@@ -20,6 +20,8 @@
 // (Conv2D ~48% of kernel time, the rest mostly BN reductions and elementwise ops); VGG11 width 0.5,
 // batch 64: 77 img/s.
 import { tf } from '../tf';
+import { biasAdd } from './activation';
+import { customOp } from './customOp';
 
 export type ConvPadding = 'same' | 'valid';
 
@@ -163,8 +165,8 @@ export function conv2dCustomGradient(
   strides: number,
   padding: ConvPadding,
 ): tf.Tensor4D {
-  // tf.customGrad passes the inputs and then the save function in one rest array.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  // customOp (tf.customGrad) passes the inputs and then the save function in one rest array.
+  const op = customOp((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, ws, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([xs, ws]);
     return {
@@ -204,6 +206,6 @@ export function conv2d(
     const y = backendHasConvFilterGradient()
       ? tf.conv2d(x, kernel, strides, padding)
       : conv2dCustomGradient(x, kernel, strides, padding);
-    return tf.add(y, bias);
+    return biasAdd(y, bias);
   });
 }

@@ -1,4 +1,5 @@
 import { tf } from '../tf';
+import { customOp } from './customOp';
 import { matMulT } from './matmul';
 
 /**
@@ -7,8 +8,8 @@ import { matMulT } from './matmul';
  * matMulT, which avoids wasm's slow transposed MatMul (ops/matmul.ts); the values are tfjs's own.
  */
 export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  // tf.customGrad passes the inputs and then the save function in one rest array.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  // customOp (tf.customGrad) passes the inputs and then the save function in one rest array.
+  const op = customOp((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, ws, bs, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     save([xs, ws]);
     return {
