@@ -6,7 +6,7 @@
 // peak memory, backend and device. No pass/fail. The PyTorch figures measured on the same kind of machine
 // (engines.md) are printed beside ours where they exist, as `pytorch` and `ratio`.
 //
-//   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--cases mlp,vgg16-bn,...]
+//   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads auto|N] [--cases mlp,vgg16-bn,...]
 //                              [--optimizers sgd,adam,kfac-f,kfac-g] [--batch 128] [--steps 10] [--windows 3]
 //                              [--memory-steps 1000] [--profile 15]
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import type { LoadedDataset } from '../src/engine/data/dataset';
 import { setEigenWorkerPath } from '../src/engine/optimizers/kfac/eigenPool';
+import { setGradientWorkerPath } from '../src/engine/parallel/dataParallel';
 import { tf } from '../src/engine/tf';
-import { createTrainingState, trainStep } from '../src/engine/trainer';
+import { createTrainingState, releaseTrainingState, trainStep } from '../src/engine/trainer';
 import { loadSpecText } from '../src/spec';
 import { DATASET_INPUT_SHAPES } from '../src/spec/catalog';
 import type { BackendName, DatasetName, ExperimentSpec } from '../src/spec/types';
@@ -23,6 +24,8 @@ import type { BackendName, DatasetName, ExperimentSpec } from '../src/spec/types
 const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'auto' },
+    // training.threads: data-parallel gradient threads on CPU backends (auto, or a number).
+    threads: { type: 'string', default: 'auto' },
     cases: { type: 'string', default: 'mlp' },
     optimizers: { type: 'string', default: 'sgd,adam,kfac-f,kfac-g' },
     batch: { type: 'string', default: '128' },
@@ -76,7 +79,11 @@ function specFor(name: string, optimizer: string): ExperimentSpec {
       model: c.model,
       optimizer: optimizers[optimizer],
       regularization: { type: 'weightDecay', coefficient: 5e-4 },
-      training: { batchSize: batch, backend: values.backend },
+      training: {
+        batchSize: batch,
+        backend: values.backend,
+        threads: values.threads === 'auto' ? 'auto' : Number(values.threads),
+      },
     }),
   );
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
@@ -107,6 +114,7 @@ async function main(): Promise<void> {
     wasmDir: join(__dirname, '..', '..', 'dist', 'wasm'),
   });
   setEigenWorkerPath(join(__dirname, '..', '..', 'dist', 'kfacWorker.js'));
+  setGradientWorkerPath(join(__dirname, '..', '..', 'dist', 'gradientWorker.js'));
   for (const name of values.cases.split(',')) {
     if (!CASES[name]) throw new Error(`unknown case "${name}" (expected ${Object.keys(CASES).join(', ')})`);
     for (const optimizer of values.optimizers.split(',')) {
@@ -159,6 +167,7 @@ async function main(): Promise<void> {
             images_per_s: +imagesPerSecond.toFixed(1),
             backend: info.name,
             device: info.device,
+            threads: state.dataParallel?.size ?? 1,
             peak_rss_mb: Math.round(rssPeak / 2 ** 20),
             peak_tensor_mb: Math.round(tfPeak / 2 ** 20),
             parameters: state.model.parameterCount(),
@@ -182,7 +191,7 @@ async function main(): Promise<void> {
       } finally {
         try {
           tf.dispose([x, y]);
-          state.optimizer.dispose();
+          releaseTrainingState(state);
           state.model.dispose();
         } catch {
           // A backend that failed mid-step (wasm out of memory) may not free cleanly; the next case starts anew.

@@ -50,6 +50,8 @@ const builds = [
       trainer: 'src/runner/trainerProcess.ts',
       // K-FAC's eigendecomposition worker thread, loaded from beside the bundle (kfac/eigenPool.ts).
       kfacWorker: 'src/engine/optimizers/kfac/eigenWorker.ts',
+      // Data-parallel gradient threads (training.threads), loaded from beside the bundle (parallel/).
+      gradientWorker: 'src/engine/parallel/gradientWorker.ts',
     },
     outdir: 'dist',
   },

@@ -8,7 +8,6 @@ import type { ExperimentSpec } from '../spec/types';
 import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
 import { augmentBatch, epochPermutation, gatherBatch } from './data/batches';
 import type { LoadedDataset } from './data/dataset';
-import { correctCount, crossEntropy } from './evaluate';
 import { Monitor } from './metrics/monitor';
 import { buildModel } from './models/build';
 import type { Model } from './models/model';
@@ -20,6 +19,9 @@ import {
   type Optimizer,
   type Param,
 } from './optimizers/optimizer';
+import { DataParallel, gradientWorkerPath } from './parallel/dataParallel';
+import { shardGradients } from './parallel/shardStep';
+import { resolveThreads } from './parallel/threads';
 import { read, readAndDispose } from './read';
 import { learningRate, stepsPerEpoch } from './schedule';
 import { tf } from './tf';
@@ -53,6 +55,28 @@ export interface TrainingState {
   model: Model;
   params: Param[];
   optimizer: Optimizer;
+  /** Gradient worker threads when training.threads > 1 on a CPU backend (parallel/dataParallel.ts). */
+  dataParallel?: DataParallel;
+}
+
+/** Ends the state's worker threads (K-FAC's eigendecompositions, data-parallel gradients). */
+export function releaseTrainingState(state: TrainingState): void {
+  state.optimizer.dispose();
+  state.dataParallel?.dispose();
+}
+
+/** The data-parallel threads for this spec, or undefined for one thread (or no worker bundle to run). */
+function startDataParallel(spec: ExperimentSpec, model: Model): DataParallel | undefined {
+  const backend = tf.getBackend();
+  const threads = resolveThreads(spec, backend);
+  if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu')) return undefined;
+  if (!DataParallel.available()) {
+    process.stderr.write(
+      `wdlab: training on 1 thread, not ${threads}: no gradient worker bundle at ${gradientWorkerPath()}\n`,
+    );
+    return undefined;
+  }
+  return new DataParallel(spec, model, threads, backend);
 }
 
 /** `kfacInverses` replaces the default K-FAC inverse schedule (a reference run: `{ delay: 0 }`). */
@@ -80,7 +104,7 @@ export function createTrainingState(
         ? (options.kfacInverses ?? { delay: defaultInverseDelay(spec.optimizer.inverseEvery) })
         : undefined,
   });
-  return { model, params, optimizer };
+  return { model, params, optimizer, dataParallel: startDataParallel(spec, model) };
 }
 
 /**
@@ -113,30 +137,29 @@ export async function trainStepOnDevice(
   lr: number,
 ): Promise<tf.Tensor1D> {
   const { model, params, optimizer } = state;
-  const byVariable = new Map(params.map((p) => [p.variable.name, p.name]));
-  let logits: tf.Tensor2D | undefined;
-  const { value, grads } = tf.variableGrads(
-    () => {
-      logits = tf.keep(model.forward(x, true));
-      return crossEntropy(logits, labels, numClasses);
-    },
-    params.map((p) => p.variable),
-  );
+  const variables = params.map((p) => p.variable);
+  const shard = state.dataParallel
+    ? await state.dataParallel.gradients(model, variables, x, labels, numClasses)
+    : { ...shardGradients(model, variables, x, labels, numClasses, x.shape[0]), shard: x };
   const gradsByParam = new Map<string, tf.Tensor>();
-  for (const [variableName, g] of Object.entries(grads)) gradsByParam.set(byVariable.get(variableName)!, g);
-  const stats = tf.tidy(() => tf.stack([value, correctCount(logits!, labels)])) as tf.Tensor1D;
-  // K-FAC: curvature on this batch at the pre-update weights (science.md section 6), before the BN update
-  // consumes the step's batch statistics.
+  shard.grads.forEach((g, i) => {
+    if (g) gradsByParam.set(params[i].name, g);
+  });
+  const stats = tf.tidy(() => tf.stack([shard.loss, shard.correct])) as tf.Tensor1D;
   try {
+    // The BN moving averages fold this step's batch statistics, kept by the forward pass the gradient came
+    // from (in a data-parallel step the training thread's shard, whose statistics are the whole batch's).
+    model.updateBatchNormStats(shard.shard);
+    // K-FAC: curvature on this batch at the pre-update weights (science.md section 6).
     await optimizer.updateCurvature?.(model, x);
-    model.updateBatchNormStats(x);
     await optimizer.step(gradsByParam, lr);
     return stats;
   } catch (e) {
     stats.dispose();
     throw e;
   } finally {
-    tf.dispose([value, logits!, ...Object.values(grads)]);
+    tf.dispose([shard.loss, shard.correct, ...gradsByParam.values()]);
+    if (shard.shard !== x) shard.shard.dispose();
   }
 }
 

@@ -13,7 +13,7 @@ import { layerFacts } from '../engine/metrics/monitor';
 import { normTargetsFrom } from '../engine/normTransfer';
 import { KfacOptimizer } from '../engine/optimizers';
 import { stepsPerEpoch } from '../engine/schedule';
-import { createTrainingState, train } from '../engine/trainer';
+import { createTrainingState, releaseTrainingState, train } from '../engine/trainer';
 import { explainFailure } from './failures';
 import type { DoneMessage, FromTrainer, StartMessage, ToTrainer } from './protocol';
 import { appendMetric, readMetrics, readRunInfo, runFiles } from './runStore';
@@ -47,6 +47,12 @@ async function run(start: StartMessage): Promise<DoneMessage> {
   const state = createTrainingState(spec, data);
   if (state.optimizer instanceof KfacOptimizer)
     process.stdout.write(`wdlab: K-FAC factor inverses: ${state.optimizer.describeInverses()}\n`);
+  if (state.dataParallel) {
+    const n = state.dataParallel.size;
+    process.stdout.write(
+      `wdlab: gradient threads: ${n} (the batch split ${n} ways, BN statistics over the whole batch)\n`,
+    );
+  }
   const checkpointDir = join(start.runDir, 'checkpoint');
   const transfer = spec.regularization.normTransfer;
   let normTargets: ReturnType<typeof normTargetsFrom> | undefined;
@@ -93,8 +99,8 @@ async function run(start: StartMessage): Promise<DoneMessage> {
     },
     { checkpointDir, resume: start.resume, normTargets },
   );
-  // Ends K-FAC's eigendecomposition worker thread, if any.
-  state.optimizer.dispose();
+  // Ends K-FAC's eigendecomposition and the data-parallel worker threads, if any.
+  releaseTrainingState(state);
   return { type: 'done', ...outcome };
 }
 

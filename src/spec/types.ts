@@ -120,6 +120,11 @@ export interface TrainingSpec {
   testBatchSize: number;
   seed: number;
   backend: BackendName;
+  /**
+   * Threads computing each step's gradient on wasm/cpu (data parallel, BN statistics summed across shards:
+   * engine/parallel/). auto: engine/parallel/threads.ts.
+   */
+  threads: 'auto' | number;
   /** Train metrics (loss, accuracy, lr, weight norms, effective LR) every N steps. */
   logEverySteps: number;
   /** Write a checkpoint every N epochs (and always at the end and on cancel). */

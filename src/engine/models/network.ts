@@ -203,8 +203,9 @@ export abstract class Network implements Model {
 
   /**
    * Logits. `tap` (not part of the Model interface) sees every linear layer's input and pre-activation.
-   * A training-mode pass also remembers its batch statistics (clones, a few floats per channel) so that
-   * updateBatchNormStats on the same input with unchanged weights needs no second forward.
+   * A training-mode pass without a tap (the gradient's forward) also remembers its batch statistics
+   * (clones, a few floats per channel) so that updateBatchNormStats on the same input with unchanged
+   * weights needs no second forward; tapped passes (K-FAC's curvature) leave them alone.
    */
   forward(x: tf.Tensor, training: boolean, tap?: LinearTap): tf.Tensor2D {
     this.checkInput(x);
@@ -212,7 +213,7 @@ export abstract class Network implements Model {
     try {
       return tf.tidy(() => {
         const logits = this.run(x, pass);
-        if (training && this.norms.length > 0) this.remember(x, pass.statistics);
+        if (training && !tap && this.norms.length > 0) this.remember(x, pass.statistics);
         return logits;
       });
     } finally {

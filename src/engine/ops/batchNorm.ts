@@ -2,8 +2,51 @@
 // (science.md section 1). With no affine part, a layer followed by it is scale-invariant:
 // BN(alpha * W x + b) = BN(W x) in training mode, up to eps (science.md section 3).
 import { tf } from '../tf';
-import { channelMean } from './channels';
+import { channelMean, channelSum } from './channels';
 import { customOp } from './customOp';
+
+/** Sums per-channel vectors over every shard of a data-parallel step (parallel/shardGroup.ts allReduce). */
+export type CrossShardSum = (values: Float64Array) => Float64Array;
+
+/** Set while a data-parallel shard's step runs (withCrossShardStatistics). */
+let crossShardSum: CrossShardSum | undefined;
+
+/**
+ * Runs `f` (a shard's forward and backward pass) with every training-mode BN taking its statistics over the
+ * whole batch, all shards together: the full-batch BN of the paper, not ghost batch norm.
+ */
+export function withCrossShardStatistics<T>(sum: CrossShardSum, f: () => T): T {
+  const previous = crossShardSum;
+  crossShardSum = sum;
+  try {
+    return f();
+  } finally {
+    crossShardSum = previous;
+  }
+}
+
+/**
+ * The per-channel means, [1, C] each, of row blocks [M_k, C] over the rows of all shards: the shards' sums
+ * and row counts are all-reduced in one call, and every shard divides by the same total M.
+ */
+function meansOverShards(parts: tf.Tensor2D[], sum: CrossShardSum): tf.Tensor2D[] {
+  const channels = parts[0].shape[1];
+  const local = new Float64Array(parts.length * channels + 1);
+  parts.forEach((part, i) => {
+    const partSum = channelSum(part);
+    local.set(partSum.dataSync(), i * channels);
+    partSum.dispose();
+  });
+  local[parts.length * channels] = parts[0].shape[0];
+  const total = sum(local);
+  const rows = total[parts.length * channels];
+  return parts.map((_, i) =>
+    tf.tensor2d(
+      Float32Array.from(total.subarray(i * channels, (i + 1) * channels), (v) => v / rows),
+      [1, channels],
+    ),
+  );
+}
 
 /**
  * Training-mode normalization y = (x - mu) / sqrt(sigma^2 + eps) over the rows (M = N*H*W examples x
@@ -13,17 +56,21 @@ import { customOp } from './customOp';
  * inside it, so that no taped reshape keeps x alive too (issue 7, memory):
  *     dx = s (dy - mean(dy) - y mean(dy * y)),   s = (sigma^2 + eps)^-1/2,   means over the rows.
  * Returns y (differentiable in x) and the statistics (not differentiable: only the moving averages use them).
+ * In a data-parallel step every mean is over all shards' rows (withCrossShardStatistics).
  */
 function normalizeRows<T extends tf.Tensor>(input: T): { y: T; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   let statistics: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
   const channels = input.shape[input.rank - 1];
   const asRows = (t: tf.Tensor) => tf.reshape(t, [-1, channels]) as tf.Tensor2D;
+  // Captured now: the backward pass runs later, and must reduce over the same shards.
+  const sum = crossShardSum;
+  const means = (parts: tf.Tensor2D[]) => (sum ? meansOverShards(parts, sum) : parts.map(channelMean));
   const op = customOp((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const x = asRows(xs);
-    const mean = channelMean(x);
+    const [mean] = means([x]);
     const centered = tf.sub(x, mean);
-    const variance = channelMean(tf.square(centered) as tf.Tensor2D);
+    const [variance] = means([tf.square(centered) as tf.Tensor2D]);
     const scale = tf.rsqrt(tf.add(variance, BN_EPSILON));
     const y = tf.mul(centered, scale) as tf.Tensor2D;
     statistics = { mean: tf.keep(tf.reshape(mean, [-1])), variance: tf.keep(tf.reshape(variance, [-1])) };
@@ -33,8 +80,7 @@ function normalizeRows<T extends tf.Tensor>(input: T): { y: T; mean: tf.Tensor1D
       gradFunc: (dyIn: tf.Tensor, saved: tf.Tensor[]) => {
         const [sy, sScale] = saved as tf.Tensor2D[];
         const dy = asRows(dyIn);
-        const meanDy = channelMean(dy);
-        const meanDyY = channelMean(tf.mul(dy, sy) as tf.Tensor2D);
+        const [meanDy, meanDyY] = means([dy, tf.mul(dy, sy) as tf.Tensor2D]);
         return [tf.reshape(tf.mul(sScale, tf.sub(tf.sub(dy, meanDy), tf.mul(sy, meanDyY))), xs.shape)];
       },
     };

@@ -29,6 +29,7 @@ describe('defaults', () => {
         testBatchSize: 500,
         seed: 1,
         backend: 'auto',
+        threads: 'auto',
         logEverySteps: 10,
         checkpointEveryEpochs: 1,
       },
