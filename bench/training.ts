@@ -11,7 +11,7 @@
 //                              [--memory-steps 1000] [--profile 15]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/engine/backend';
+import { initBackend, withThreads } from '../src/engine/backend';
 import type { LoadedDataset } from '../src/engine/data/dataset';
 import { setEigenWorkerPath } from '../src/engine/optimizers/kfac/eigenPool';
 import { setGradientWorkerPath } from '../src/engine/parallel/dataParallel';
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
             batch,
             images_per_s: +imagesPerSecond.toFixed(1),
             backend: info.name,
-            device: info.device,
+            device: withThreads(info, state.dataParallel?.size ?? 1).device,
             threads: state.dataParallel?.size ?? 1,
             peak_rss_mb: Math.round(rssPeak / 2 ** 20),
             peak_tensor_mb: Math.round(tfPeak / 2 ** 20),

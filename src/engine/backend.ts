@@ -62,7 +62,20 @@ async function tryWasm(options: BackendOptions): Promise<string> {
   // tfjs-backend-wasm registers itself on import; initialisation compiles the module.
   if (!(await tf.setBackend('wasm'))) throw new Error(`could not initialise from ${dir}`);
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  return `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)`;
+  return `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${ONE_THREAD})`;
+}
+
+/** tfjs runs each wasm instance on one thread under Node (README, Backends). */
+const ONE_THREAD = '1 thread';
+
+/** The backend as a data-parallel run uses it: its device says over how many threads a step runs. */
+export function withThreads(info: BackendInfo, threads: number): BackendInfo {
+  if (threads <= 1) return info;
+  const split = `${threads} threads, the batch split between them`;
+  const device = info.device.includes(ONE_THREAD)
+    ? info.device.replace(ONE_THREAD, split)
+    : `${info.device}, ${split}`;
+  return { ...info, device };
 }
 
 async function tryCpu(): Promise<string> {

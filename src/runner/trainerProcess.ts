@@ -6,7 +6,7 @@
 // the parent going away all request a graceful stop at the next step boundary (checkpoint, `cancelled`).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { initBackend } from '../engine/backend';
+import { initBackend, withThreads } from '../engine/backend';
 import { readCheckpointState } from '../engine/checkpointFormat';
 import { loadDataset } from '../engine/data/registry';
 import { layerFacts } from '../engine/metrics/monitor';
@@ -39,18 +39,19 @@ function specFolder(runDir: string): string | undefined {
 
 async function run(start: StartMessage): Promise<DoneMessage> {
   const { spec } = start;
-  const backend = await initBackend(spec.training.backend);
+  const initialised = await initBackend(spec.training.backend);
   // Relative paths in the spec (data.path, normTransfer.referenceRun) mean the spec file's folder (run.json
   // keeps the spec file's absolute path).
   const baseDir = specFolder(start.runDir);
   const data = await loadDataset(spec.data, { baseDir });
   const state = createTrainingState(spec, data);
+  // run.json, the log and the UI name the device; a data-parallel run says how many threads share a step.
+  const backend = withThreads(initialised, state.dataParallel?.size ?? 1);
   if (state.optimizer instanceof KfacOptimizer)
     process.stdout.write(`wdlab: K-FAC factor inverses: ${state.optimizer.describeInverses()}\n`);
   if (state.dataParallel) {
-    const n = state.dataParallel.size;
     process.stdout.write(
-      `wdlab: gradient threads: ${n} (the batch split ${n} ways, BN statistics over the whole batch)\n`,
+      `wdlab: gradient threads: ${state.dataParallel.size} (the batch split between them, BN statistics over the whole batch)\n`,
     );
   }
   const checkpointDir = join(start.runDir, 'checkpoint');

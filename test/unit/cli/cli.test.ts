@@ -163,6 +163,33 @@ describe('wdlab CLI', () => {
     assert.ok(json[0].final['test/accuracy'] > 0);
   });
 
+  test('run: training.threads 2 splits every step over two threads, says so, and trains as one thread does', async () => {
+    const cwd = workspace({ 'threads.wdlab.json': tinySpec({ sweep: { 'training.threads': [1, 2] } }) });
+    const out = await wdlab(['run', 'threads.wdlab.json'], cwd);
+    assert.equal(out.code, 0, out.stderr + out.stdout);
+    const [one, two] = runDirsIn(cwd);
+    assert.deepEqual(
+      [info(one).trial.values, info(two).trial.values],
+      [{ 'training.threads': 1 }, { 'training.threads': 2 }],
+    );
+    assert.equal(info(one).backend?.device, 'WebAssembly (SIMD, 1 thread)');
+    assert.equal(info(two).backend?.device, 'WebAssembly (SIMD, 2 threads, the batch split between them)');
+    assert.match(readFileSync(runFiles(two).log, 'utf8'), /wdlab: gradient threads: 2 /);
+    assert.doesNotMatch(readFileSync(runFiles(one).log, 'utf8'), /gradient threads/);
+    const [a, b] = [metrics(one), metrics(two)];
+    assert.deepEqual(
+      b.map((r) => r.step),
+      a.map((r) => r.step),
+    );
+    for (const [i, r] of b.entries()) {
+      for (const key of ['train/loss', 'test/loss', 'weightNorm/fc1'] as const) {
+        if (!(key in r)) continue;
+        const rel = Math.abs(r[key] - a[i][key]) / Math.abs(a[i][key]);
+        assert.ok(rel < 1e-4, `${key} at step ${r.step}: ${r[key]} vs ${a[i][key]}`);
+      }
+    }
+  });
+
   test('Ctrl+C stops at a step boundary with a checkpoint; --resume finishes exactly like an uninterrupted run', async () => {
     const spec = tinySpec({ training: { epochs: 30, batchSize: 32, backend: 'wasm', logEverySteps: 1 } });
     const cwd = workspace({ 'long.wdlab.json': spec });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { initBackend } from '../../../src/engine/backend';
+import { type BackendInfo, initBackend, withThreads } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
 import { setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
 import { setGradientWorkerPath } from '../../../src/engine/parallel/dataParallel';
@@ -57,7 +57,8 @@ async function run(s: ExperimentSpec, steps = 1, batch = s.training.batchSize): 
     tf.dispose([x, y]);
     const params = new Map<string, Float32Array>();
     const noise = new Set(state.model.layers.filter((l) => l.scaleInvariant).map((l) => `${l.name}/bias`));
-    for (const p of state.params) if (!noise.has(p.name)) params.set(p.name, (await read(p.variable)) as Float32Array);
+    for (const p of state.params)
+      if (!noise.has(p.name)) params.set(p.name, (await read(p.variable)) as Float32Array);
     const bn = new Map<string, Float32Array>();
     for (const [name, v] of state.model.stateVariables()) bn.set(name, (await read(v)) as Float32Array);
     return { loss, params, bn, threads: state.dataParallel?.size ?? 1 };
@@ -120,6 +121,23 @@ describe('training.threads', () => {
     assert.equal(resolveThreads(s('vgg', 3), 'cpu', 2), 3);
     assert.equal(resolveThreads(s('vgg', 8), 'webgpu', 16), 1);
     assert.equal(resolveThreads(s('vgg', 8), 'tensorflow', 16), 1);
+  });
+
+  test('the device a data-parallel run reports says over how many threads a step runs', () => {
+    const wasm: BackendInfo = {
+      name: 'wasm',
+      tfjsBackend: 'wasm',
+      device: 'WebAssembly (SIMD, 1 thread)',
+      skipped: [],
+      versions: {},
+    };
+    assert.equal(withThreads(wasm, 1).device, 'WebAssembly (SIMD, 1 thread)');
+    assert.equal(withThreads(wasm, 2).device, 'WebAssembly (SIMD, 2 threads, the batch split between them)');
+    const cpu: BackendInfo = { ...wasm, name: 'cpu', device: 'CPU (pure JavaScript)' };
+    assert.equal(
+      withThreads(cpu, 3).device,
+      'CPU (pure JavaScript), 3 threads, the batch split between them',
+    );
   });
 
   test('shards are as even as possible and cover the batch', () => {
