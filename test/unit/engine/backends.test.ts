@@ -14,6 +14,7 @@ import { createTrainingState, trainStep } from '../../../src/engine/trainer';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { wasmDir } from '../../helpers/backend';
+import { relativeError } from '../../helpers/compare';
 
 function spec(over: object): ExperimentSpec {
   const loaded = loadSpecText(JSON.stringify({ name: 'backends', ...over }));
@@ -117,16 +118,6 @@ async function oneStep(
     state.optimizer.dispose();
   }
 }
-
-const relativeError = (a: Float32Array, b: Float32Array): number => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-};
 
 /** The backends to compare with cpu, and the tolerance on the weight updates (engines.md's measurements). */
 // wasm's XNNPACK convolutions (and the forward-conv form of their gradients, ops/conv.ts) differ from cpu by

@@ -16,6 +16,7 @@ import { createTrainingState, releaseTrainingState, trainStep } from '../../../s
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { repoRoot, wasmDir } from '../../helpers/backend';
+import { relativeError } from '../../helpers/compare';
 
 function spec(over: Record<string, unknown>, threads: number | 'auto'): ExperimentSpec {
   const training = { ...(over.training as object), threads };
@@ -67,16 +68,6 @@ async function run(s: ExperimentSpec, steps = 1, batch = s.training.batchSize): 
     state.model.dispose();
   }
 }
-
-const relativeError = (a: Float32Array, b: Float32Array): number => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-};
 
 function assertSameStep(parallel: StepResult, single: StepResult, tol: number): void {
   assert.ok(
