@@ -3,15 +3,16 @@
 // and without BN (no affine) — at batch 128, for SGD, Adam, K-FAC-F and K-FAC-G, through the trainer's own
 // step (forward, backward, BN update, optimizer; K-FAC statistics every T_cov = 10, inverses every
 // T_inv = 100 in their worker thread). Prints one JSON line per case: images/s (median of timed windows),
-// peak memory, backend and device. No pass/fail. The PyTorch figures measured on the same kind of machine
-// (engines.md) are printed beside ours where they exist, as `pytorch` and `ratio`.
+// peak memory, backend and device. No pass/fail. PyTorch's figures for the same networks are measured in
+// the same run (pytorchAnchor.ts: torch_anchor_bench.py, SGD) where a python with torch is found, and
+// printed beside our SGD lines as `pytorch` and `ratio`.
 //
 //   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads auto|N] [--cases mlp,vgg16-bn,...]
 //                              [--optimizers sgd,adam,kfac-f,kfac-g] [--batch 128] [--steps 10] [--windows 3]
-//                              [--memory-steps 1000] [--profile 15]
+//                              [--memory-steps 1000] [--profile 15] [--pytorch auto|off|PYTHON]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend, withThreads } from '../src/engine/backend';
+import { type BackendInfo, initBackend, withThreads } from '../src/engine/backend';
 import type { LoadedDataset } from '../src/engine/data/dataset';
 import { setEigenWorkerPath } from '../src/engine/optimizers/kfac/eigenPool';
 import { setGradientWorkerPath } from '../src/engine/parallel/dataParallel';
@@ -20,6 +21,7 @@ import { createTrainingState, releaseTrainingState, trainStep } from '../src/eng
 import { loadSpecText } from '../src/spec';
 import { DATASET_INPUT_SHAPES } from '../src/spec/catalog';
 import type { BackendName, DatasetName, ExperimentSpec } from '../src/spec/types';
+import { type AnchorFigure, findTorchPython, runAnchor } from './pytorchAnchor';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +38,8 @@ const { values } = parseArgs({
     'memory-steps': { type: 'string', default: '0' },
     // Where a step's time goes: one more step under tf.profile, its kernels summed by name (top N).
     profile: { type: 'string', default: '0' },
+    // The PyTorch anchor in the same run: auto (python3 with torch if there is one), off, or a python.
+    pytorch: { type: 'string', default: 'auto' },
   },
 });
 const batch = Number(values.batch);
@@ -60,9 +64,6 @@ const CASES: Record<string, { model: object; dataset: DatasetName }> = {
     dataset: 'cifar10',
   },
 };
-
-/** PyTorch 1.13 (Debian, CPU, 2 threads) on a 2-core machine of this kind, images/s (engines.md). */
-const PYTORCH_CPU_2CORE: Record<string, number> = { mlp: 434, 'vgg16-bn': 18.1, 'resnet32-bn': 4.1 };
 
 function specFor(name: string, optimizer: string): ExperimentSpec {
   const c = CASES[name];
@@ -115,8 +116,14 @@ async function main(): Promise<void> {
   });
   setEigenWorkerPath(join(__dirname, '..', '..', 'dist', 'kfacWorker.js'));
   setGradientWorkerPath(join(__dirname, '..', '..', 'dist', 'gradientWorker.js'));
-  for (const name of values.cases.split(',')) {
+  const cases = values.cases.split(',');
+  for (const name of cases) {
     if (!CASES[name]) throw new Error(`unknown case "${name}" (expected ${Object.keys(CASES).join(', ')})`);
+  }
+  const anchors = values.optimizers.split(',').includes('sgd')
+    ? pytorchFigures(info, cases)
+    : new Map<string, AnchorFigure>();
+  for (const name of cases) {
     for (const optimizer of values.optimizers.split(',')) {
       const spec = specFor(name, optimizer);
       const data = randomData([...DATASET_INPUT_SHAPES[CASES[name].dataset]], 10);
@@ -158,7 +165,7 @@ async function main(): Promise<void> {
           };
         }
         const profile = Number(values.profile) > 0 ? await kernelProfile(step, Number(values.profile)) : {};
-        const anchor = info.name === 'wasm' || info.name === 'cpu' ? PYTORCH_CPU_2CORE[name] : undefined;
+        const anchor = optimizer === 'sgd' ? anchors.get(name) : undefined;
         console.log(
           JSON.stringify({
             case: name,
@@ -173,8 +180,8 @@ async function main(): Promise<void> {
             parameters: state.model.parameterCount(),
             ...memory,
             ...profile,
-            ...(anchor && optimizer === 'sgd'
-              ? { pytorch_cpu_2core: anchor, ratio: +(imagesPerSecond / anchor).toFixed(2) }
+            ...(anchor
+              ? { pytorch: anchor, ratio: +(imagesPerSecond / anchor.images_per_s).toFixed(2) }
               : {}),
           }),
         );
@@ -198,6 +205,31 @@ async function main(): Promise<void> {
         }
       }
     }
+  }
+}
+
+/**
+ * PyTorch's SGD figures for `cases` on the matching device (CUDA beside a GPU backend), measured now;
+ * none, with one JSON line saying why, where no python with torch is found or the anchor fails.
+ */
+function pytorchFigures(info: BackendInfo, cases: string[]): Map<string, AnchorFigure> {
+  if (values.pytorch === 'off') return new Map();
+  const python = findTorchPython(values.pytorch === 'auto' ? undefined : values.pytorch);
+  if (!python) {
+    console.log(
+      JSON.stringify({
+        pytorch:
+          'not run: no python with torch found (Debian: apt-get install python3-torch; or --pytorch PYTHON)',
+      }),
+    );
+    return new Map();
+  }
+  const gpu = info.name === 'webgpu' || (info.name === 'tensorflow' && /gpu/i.test(info.device));
+  try {
+    return runAnchor(python, gpu ? 'cuda' : 'cpu', cases);
+  } catch (e) {
+    console.log(JSON.stringify({ pytorch: `not run: ${(e as Error).message}` }));
+    return new Map();
   }
 }
 
