@@ -18,6 +18,9 @@ export interface AnchorFigure {
 
 export type AnchorDevice = 'cpu' | 'cuda';
 
+/** The cases torch_anchor_bench.py knows. */
+export const ANCHOR_CASES: readonly string[] = ['mlp', 'vgg16-bn', 'resnet32-bn', 'vgg16', 'resnet32'];
+
 /** The script sits beside the bench's sources; the bundle runs from out/bench. */
 export function anchorScriptPath(): string {
   return join(__dirname, '..', '..', 'bench', 'torch_anchor_bench.py');
@@ -52,7 +55,7 @@ export function parseAnchorOutput(stdout: string): Map<string, AnchorFigure> {
 }
 
 /**
- * Runs the anchor for `cases` on `device`. On the CPU it gets every core (OMP_NUM_THREADS set explicitly:
+ * Runs the anchor for those of `cases` it knows (none: nothing runs) on `device`. On the CPU it gets every core (OMP_NUM_THREADS set explicitly:
  * some containers leave OpenMP at one thread), as our data-parallel step does.
  */
 export function runAnchor(
@@ -61,8 +64,10 @@ export function runAnchor(
   cases: string[],
   script = anchorScriptPath(),
 ): Map<string, AnchorFigure> {
+  const known = cases.filter((c) => ANCHOR_CASES.includes(c));
+  if (known.length === 0) return new Map();
   const threads = String(availableParallelism());
-  const run = spawnSync(python, [script, device, cases.join(',')], {
+  const run = spawnSync(python, [script, device, known.join(',')], {
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? threads },
     maxBuffer: 16 * 2 ** 20,

@@ -63,6 +63,11 @@ const CASES: Record<string, { model: object; dataset: DatasetName }> = {
     model: { arch: 'resnet', depth: 32, width: 4, batchNorm: false },
     dataset: 'cifar10',
   },
+  // Not the anchor's: a small CNN for quick K-FAC-vs-SGD and memory checks of the whole trainer step.
+  'resnet20-small': {
+    model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true },
+    dataset: 'cifar10',
+  },
 };
 
 function specFor(name: string, optimizer: string): ExperimentSpec {

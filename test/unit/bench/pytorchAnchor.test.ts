@@ -49,14 +49,15 @@ done`,
   const saved = process.env.OMP_NUM_THREADS;
   delete process.env.OMP_NUM_THREADS;
   try {
-    const figures = runAnchor(python, 'cuda', ['mlp', 'resnet32-bn'], 'script.py');
-    assert.deepEqual([...figures.keys()], ['mlp', 'resnet32-bn']);
+    const figures = runAnchor(python, 'cuda', ['mlp', 'resnet20-small', 'resnet32-bn'], 'script.py');
+    assert.deepEqual([...figures.keys()], ['mlp', 'resnet32-bn'], 'a case the anchor lacks is not asked for');
     assert.equal(figures.get('resnet32-bn')?.device, 'cuda');
     assert.equal(figures.get('mlp')?.threads, availableParallelism());
   } finally {
     if (saved !== undefined) process.env.OMP_NUM_THREADS = saved;
   }
   assert.equal(findTorchPython(python), python);
+  assert.equal(runAnchor(join(dir, 'no-such-python'), 'cpu', ['resnet20-small']).size, 0, 'nothing to run');
 });
 
 test('a failing anchor says which command failed and its last error line', () => {
