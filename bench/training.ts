@@ -1,5 +1,5 @@
 // Training-step throughput of the paper's networks (issue 7): the exact architectures of
-// ../shared/reference/torch_anchor_bench.py — MLP 784-256-256-10, VGG16 and the 4x-wide ResNet32, with
+// bench/torch_anchor_bench.py (a copy of the reference anchor) — MLP 784-256-256-10, VGG16 and the 4x-wide ResNet32, with
 // and without BN (no affine) — at batch 128, for SGD, Adam, K-FAC-F and K-FAC-G, through the trainer's own
 // step (forward, backward, BN update, optimizer; K-FAC statistics every T_cov = 10, inverses every
 // T_inv = 100 in their worker thread). Prints one JSON line per case: images/s (median of timed windows),
