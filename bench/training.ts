@@ -1,8 +1,8 @@
 // Training-step throughput of the paper's networks (issue 7): the exact architectures of
-// bench/torch_anchor_bench.py (a copy of the reference anchor) — MLP 784-256-256-10, VGG16 and the 4x-wide ResNet32, with
-// and without BN (no affine) — at batch 128, for SGD, Adam, K-FAC-F and K-FAC-G, through the trainer's own
-// step (forward, backward, BN update, optimizer; K-FAC statistics every T_cov = 10, inverses every
-// T_inv = 100 in their worker thread). Prints one JSON line per case: images/s (median of timed windows),
+// bench/torch_anchor_bench.py (a copy of the reference anchor) — MLP 784-256-256-10, VGG16 and the
+// 4x-wide ResNet32, with and without BN (no affine) — at batch 128, for SGD, Adam, K-FAC-F and K-FAC-G,
+// through the trainer's own step (forward, backward, BN update, optimizer; K-FAC statistics every
+// T_cov = 10, inverses every T_inv = 100 in their worker thread). Prints one JSON line per case: images/s (median of timed windows),
 // peak memory, backend and device. No pass/fail. PyTorch's figures for the same networks are measured in
 // the same run (pytorchAnchor.ts: torch_anchor_bench.py, SGD) where a python with torch is found, and
 // printed beside our SGD lines as `pytorch` and `ratio`.
@@ -125,11 +125,10 @@ async function main(): Promise<void> {
   for (const name of cases) {
     if (!CASES[name]) throw new Error(`unknown case "${name}" (expected ${Object.keys(CASES).join(', ')})`);
   }
-  const anchors = values.optimizers.split(',').includes('sgd')
-    ? pytorchFigures(info, cases)
-    : new Map<string, AnchorFigure>();
+  const optimizers = values.optimizers.split(',');
+  const anchors = optimizers.includes('sgd') ? pytorchFigures(info, cases) : new Map<string, AnchorFigure>();
   for (const name of cases) {
-    for (const optimizer of values.optimizers.split(',')) {
+    for (const optimizer of optimizers) {
       const spec = specFor(name, optimizer);
       const data = randomData([...DATASET_INPUT_SHAPES[CASES[name].dataset]], 10);
       const state = createTrainingState(spec, data);
