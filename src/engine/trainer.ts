@@ -93,18 +93,28 @@ export function createTrainingState(
       return { name, variable: layer[part], decay: decayed.has(name) };
     }),
   );
-  const optimizer = createOptimizer(spec.optimizer, {
-    params,
-    regularization: spec.regularization,
-    layers: model.layers,
-    seed: spec.training.seed,
-    // K-FAC: eigendecompositions in a worker thread, swapped in T_inv steps after the snapshot (optimizer.ts).
-    kfacInverses:
-      spec.optimizer.type === 'kfac-f' || spec.optimizer.type === 'kfac-g'
-        ? (options.kfacInverses ?? { delay: defaultInverseDelay(spec.optimizer.inverseEvery) })
+  const dataParallel = startDataParallel(spec, model);
+  const opt = spec.optimizer;
+  const kfac = opt.type === 'kfac-f' || opt.type === 'kfac-g';
+  let optimizer: Optimizer;
+  try {
+    optimizer = createOptimizer(spec.optimizer, {
+      params,
+      regularization: spec.regularization,
+      layers: model.layers,
+      seed: spec.training.seed,
+      // K-FAC: eigendecompositions in a worker thread, swapped in T_inv steps after the snapshot (optimizer.ts).
+      kfacInverses: kfac
+        ? (options.kfacInverses ?? { delay: defaultInverseDelay(opt.inverseEvery) })
         : undefined,
-  });
-  return { model, params, optimizer, dataParallel: startDataParallel(spec, model) };
+      // K-FAC: the factor statistics split over the data-parallel threads, as the gradients are.
+      kfacStatistics: kfac ? dataParallel?.statistics : undefined,
+    });
+  } catch (e) {
+    dataParallel?.dispose();
+    throw e;
+  }
+  return { model, params, optimizer, dataParallel };
 }
 
 /**
@@ -281,8 +291,11 @@ export async function train(
       const idx = order.subarray(b * training.batchSize, Math.min((b + 1) * training.batchSize, n));
       xs.push(tf.tensor(gatherBatch(data.train, idx, inputShape).x, [idx.length, ...inputShape]));
     }
-    optimizer.initializeCurvature(model, xs);
-    tf.dispose(xs);
+    try {
+      await optimizer.initializeCurvature(model, xs);
+    } finally {
+      tf.dispose(xs);
+    }
   }
 
   // The training window since the last record: summed on the device, [sum of loss x batch size, correct

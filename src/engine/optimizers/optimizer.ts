@@ -1,6 +1,7 @@
 import type { RegularizationSpec } from '../../spec/types';
 import type { LinearLayer, Model } from '../models/model';
 import type { tf } from '../tf';
+import type { StatisticsPass } from './kfac/statistics';
 
 /** A trainable parameter as the optimizer sees it. */
 export interface Param {
@@ -42,7 +43,7 @@ export interface Optimizer {
    */
   updateCurvature?(model: Model, x: tf.Tensor): void | Promise<void>;
   /** Factor initialisation from several training batches before the first step ("roger init"). */
-  initializeCurvature?(model: Model, batches: readonly tf.Tensor[]): void;
+  initializeCurvature?(model: Model, batches: readonly tf.Tensor[]): void | Promise<void>;
   /**
    * Awaited by the trainer before every step's `updateCurvature`: an optimizer with work in flight (K-FAC's
    * worker-thread eigendecompositions) waits here for what this step needs. Never required for correctness
@@ -61,6 +62,8 @@ export interface OptimizerContext {
   seed?: number;
   /** K-FAC only: when its eigendecompositions run (kfac.ts). Absent: synchronously, used at once. */
   kfacInverses?: KfacInverseOptions;
+  /** K-FAC only: where its factor statistics are computed (kfac/statistics.ts). Absent: this thread. */
+  kfacStatistics?: StatisticsPass;
 }
 
 /**

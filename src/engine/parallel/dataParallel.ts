@@ -3,13 +3,17 @@
 // across the shards (shardGroup.ts), so the step is the full-batch step of the paper, BN included, up to
 // float rounding. The training thread publishes the weights in shared memory, runs its own shard while the
 // workers run theirs, then adds their gradients to its own; the optimizer runs once, on the training thread.
+// K-FAC's statistics pass (kfac/statistics.ts) is split the same way: each thread sums a a^T and ds ds^T over
+// its shard's rows, with the sampling noise the training thread drew for the whole batch.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ExperimentSpec } from '../../spec/types';
 import type { Model } from '../models/model';
+import { type CrossShardSum, withCrossShardStatistics } from '../ops/batchNorm';
+import { type FactorSums, factorSums, type StatisticsPass } from '../optimizers/kfac/statistics';
 import { tf } from '../tf';
-import type { FromGradientWorker, StepMessage, ToGradientWorker } from './protocol';
+import type { FromGradientWorker, ToGradientWorker } from './protocol';
 import { createShardGroup, ShardGroup } from './shardGroup';
 import { type ShardResult, shardGradients } from './shardStep';
 import { shardSizes } from './threads';
@@ -106,54 +110,30 @@ export class DataParallel {
       // Too few examples to give every thread one (a short last batch): the training thread alone.
       return { ...shardGradients(model, variables, x, labels, numClasses, n), shard: tf.clone(x) };
     }
-    const sizes = shardSizes(n, this.size);
-    let offset = 0;
-    for (const v of variables) {
-      this.weights.set(v.dataSync() as Float32Array, offset);
-      offset += v.size;
-    }
-    const xs = x.dataSync() as Float32Array;
+    this.publishWeights(variables);
     const ys = labels.dataSync() as Int32Array;
-    const perExample = xs.length / n;
-    let start = sizes[0];
-    const replies = this.workers.map((worker, i) => {
-      const k = sizes[i + 1];
-      const message: StepMessage = {
-        type: 'step',
-        x: xs.slice(start * perExample, (start + k) * perExample),
-        y: ys.slice(start, start + k),
-        batchSize: n,
-      };
-      start += k;
-      return this.request(worker, message);
+    const sizes = shardSizes(n, this.size);
+    const shards = this.workerShards(x, sizes);
+    const messages = shards.map(({ x, start, end }): ToGradientWorker => {
+      return { type: 'step', x, y: ys.slice(start, end), batchSize: n };
     });
     const shard = tf.slice(x, 0, sizes[0]);
     const shardLabels = tf.slice(labels, 0, sizes[0]);
     let own: ShardResult;
+    let replies: FromGradientWorker[];
     try {
-      own = shardGradients(model, variables, shard, shardLabels, numClasses, n, (v) =>
-        this.group.allReduce(v),
-      );
+      ({ own, replies } = await this.acrossShards(
+        messages,
+        (sum) => shardGradients(model, variables, shard, shardLabels, numClasses, n, sum),
+        (r) => tf.dispose([r.loss, r.correct, ...r.grads.filter((g) => g !== undefined)]),
+      ));
     } catch (e) {
-      this.group.abort();
       shard.dispose();
-      // A worker's own error says more than "another thread failed".
-      const settled = await Promise.allSettled(replies);
-      const failure = settled.find((s) => s.status === 'rejected');
-      throw failure ? (failure as PromiseRejectedResult).reason : e;
+      throw e;
     } finally {
       shardLabels.dispose();
     }
-    const settled = await Promise.allSettled(replies);
-    const failure = settled.find((s) => s.status === 'rejected');
-    if (failure) {
-      tf.dispose([shard, own.loss, own.correct, ...own.grads.filter((g) => g !== undefined)]);
-      throw (failure as PromiseRejectedResult).reason;
-    }
-    const done = settled.map((s) => (s as PromiseFulfilledResult<FromGradientWorker>).value) as Extract<
-      FromGradientWorker,
-      { type: 'done' }
-    >[];
+    const done = replies as Extract<FromGradientWorker, { type: 'done' }>[];
     return tf.tidy(() => {
       let at = 0;
       const grads = own.grads.map((g, j) => {
@@ -183,6 +163,114 @@ export class DataParallel {
       tf.dispose([own.loss, own.correct, ...own.grads.filter((g) => g !== undefined)]);
       return { loss, correct, grads, shard: tf.keep(shard) };
     }) as ParallelResult;
+  }
+
+  /**
+   * K-FAC's statistics pass of a whole batch (kfac/statistics.ts), shard by shard on all threads with BN
+   * across the shards: each thread's factor sums over its rows, added here. `noise` is the batch's
+   * curvature noise, one row per example; each shard takes its rows.
+   */
+  readonly statistics: StatisticsPass = async (model, x, kind, noise) => {
+    await this.ready;
+    if (this.broken) throw this.broken;
+    const n = x.shape[0];
+    if (n < this.size) return factorSums(model, x, kind, noise);
+    this.publishWeights(model.trainableVariables());
+    const sizes = shardSizes(n, this.size);
+    const noiseRows = noise.dataSync() as Float32Array;
+    const columns = noise.shape[1];
+    const messages = this.workerShards(x, sizes).map(({ x, start, end }): ToGradientWorker => {
+      return {
+        type: 'statistics',
+        x,
+        kind,
+        noise: noiseRows.slice(start * columns, end * columns),
+        noiseColumns: columns,
+      };
+    });
+    const shard = tf.slice(x, 0, sizes[0]);
+    const shardNoise = tf.slice(noise, 0, sizes[0]);
+    try {
+      const { own, replies } = await this.acrossShards(
+        messages,
+        (sum) => withCrossShardStatistics(sum, () => factorSums(model, shard, kind, shardNoise)),
+        (sums) => tf.dispose(sums.flatMap((s) => [s.A, s.S])),
+      );
+      return own.map((mine, l): FactorSums => {
+        const theirs = replies.map(
+          (r) => (r as Extract<FromGradientWorker, { type: 'statistics' }>).layers[l],
+        );
+        const total = tf.tidy(() => {
+          let A: tf.Tensor = mine.A;
+          let S: tf.Tensor = mine.S;
+          for (const t of theirs) {
+            A = tf.add(A, tf.tensor2d(t.A, mine.A.shape));
+            S = tf.add(S, tf.tensor2d(t.S, mine.S.shape));
+          }
+          return { A: A as tf.Tensor2D, S: S as tf.Tensor2D };
+        });
+        tf.dispose([mine.A, mine.S]);
+        return { ...mine, ...total, rows: theirs.reduce((m, t) => m + t.rows, mine.rows) };
+      });
+    } finally {
+      tf.dispose([shard, shardNoise]);
+    }
+  };
+
+  /** Writes the weights where every worker reads them at the start of its job. */
+  private publishWeights(variables: tf.Variable[]): void {
+    let offset = 0;
+    for (const v of variables) {
+      this.weights.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
+  }
+
+  /** The examples of each worker's shard (the training thread keeps the first `sizes[0]`). */
+  private workerShards(x: tf.Tensor, sizes: number[]): { x: Float32Array; start: number; end: number }[] {
+    const xs = x.dataSync() as Float32Array;
+    const perExample = xs.length / x.shape[0];
+    let start = sizes[0];
+    return sizes.slice(1).map((k) => {
+      const shard = { x: xs.slice(start * perExample, (start + k) * perExample), start, end: start + k };
+      start += k;
+      return shard;
+    });
+  }
+
+  /**
+   * One job on every thread: each worker gets its message while this thread runs `own` on its shard, with
+   * `crossShard` summing BN statistics over all of them. A failure anywhere fails the job with a worker's own
+   * error if there is one (it says more than "another thread failed"); `release` frees this thread's result
+   * when only a worker failed.
+   */
+  private async acrossShards<T>(
+    messages: ToGradientWorker[],
+    own: (crossShard: CrossShardSum) => T,
+    release: (result: T) => void,
+  ): Promise<{ own: T; replies: FromGradientWorker[] }> {
+    const pending = this.workers.map((worker, i) => this.request(worker, messages[i]));
+    const firstFailure = async () => {
+      const settled = await Promise.allSettled(pending);
+      const failure = settled.find((s) => s.status === 'rejected');
+      return {
+        failure: failure && (failure as PromiseRejectedResult).reason,
+        replies: settled.map((s) => (s as PromiseFulfilledResult<FromGradientWorker>).value),
+      };
+    };
+    let result: T;
+    try {
+      result = own((values) => this.group.allReduce(values));
+    } catch (e) {
+      this.group.abort();
+      throw (await firstFailure()).failure ?? e;
+    }
+    const { failure, replies } = await firstFailure();
+    if (failure) {
+      release(result);
+      throw failure;
+    }
+    return { own: result, replies };
   }
 
   /** Ends the worker threads. */

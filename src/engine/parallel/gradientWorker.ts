@@ -1,13 +1,22 @@
 // A gradient worker thread of data-parallel training (bundled as dist/gradientWorker.js): it holds its own
 // copy of the network on its own tfjs backend, and each step reads the weights from shared memory, runs the
 // forward and backward pass of its shard with BN statistics all-reduced across shards (shardStep.ts), and
-// writes its gradients back to shared memory.
+// writes its gradients back to shared memory. Every T_cov steps of K-FAC it also runs the statistics pass of
+// its shard (kfac/statistics.ts) and sends back its factor sums.
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { buildModel } from '../models/build';
 import type { Model } from '../models/model';
+import { withCrossShardStatistics } from '../ops/batchNorm';
+import { factorSums } from '../optimizers/kfac/statistics';
 import { tf } from '../tf';
-import type { FromGradientWorker, InitMessage, StepMessage, ToGradientWorker } from './protocol';
+import type {
+  FromGradientWorker,
+  InitMessage,
+  StatisticsMessage,
+  StepMessage,
+  ToGradientWorker,
+} from './protocol';
 import { ShardGroup } from './shardGroup';
 import { shardGradients } from './shardStep';
 
@@ -37,7 +46,8 @@ async function init(message: InitMessage): Promise<FromGradientWorker> {
   return { type: 'ready' };
 }
 
-function step(w: Worker, message: StepMessage): FromGradientWorker {
+/** The weights the training thread published for this job. */
+function loadWeights(w: Worker): void {
   let offset = 0;
   for (const v of w.variables) {
     // slice(): a copy, so no backend keeps a view of memory the training thread rewrites.
@@ -46,6 +56,11 @@ function step(w: Worker, message: StepMessage): FromGradientWorker {
     t.dispose();
     offset += v.size;
   }
+}
+
+function step(w: Worker, message: StepMessage): FromGradientWorker {
+  loadWeights(w);
+  let offset = 0;
   const n = message.y.length;
   const x = tf.tensor(message.x, [n, ...w.init.inputShape]);
   const y = tf.tensor1d(message.y, 'int32');
@@ -74,11 +89,38 @@ function step(w: Worker, message: StepMessage): FromGradientWorker {
   }
 }
 
+function statistics(w: Worker, message: StatisticsMessage): FromGradientWorker {
+  loadWeights(w);
+  const n = message.noise.length / message.noiseColumns;
+  const x = tf.tensor(message.x, [n, ...w.init.inputShape]);
+  const noise = tf.tensor2d(message.noise, [n, message.noiseColumns]);
+  try {
+    const sums = withCrossShardStatistics(
+      (values) => w.group.allReduce(values),
+      () => factorSums(w.model, x, message.kind, noise),
+    );
+    const layers = sums.map((s) => ({
+      A: s.A.dataSync() as Float32Array,
+      S: s.S.dataSync() as Float32Array,
+      rows: s.rows,
+    }));
+    tf.dispose(sums.flatMap((s) => [s.A, s.S]));
+    return { type: 'statistics', layers };
+  } finally {
+    tf.dispose([x, noise]);
+  }
+}
+
+/** The buffers a reply hands over instead of copying (a factor sum can be tens of MB). */
+function transferList(r: FromGradientWorker): ArrayBuffer[] {
+  return r.type === 'statistics' ? r.layers.flatMap((l) => [l.A.buffer, l.S.buffer] as ArrayBuffer[]) : [];
+}
+
 parentPort?.on('message', (message: ToGradientWorker) => {
   const reply = async (): Promise<FromGradientWorker> => {
     if (message.type === 'init') return init(message);
-    if (!worker) throw new Error('gradient worker got a step before init');
-    return step(worker, message);
+    if (!worker) throw new Error(`gradient worker got a ${message.type} message before init`);
+    return message.type === 'step' ? step(worker, message) : statistics(worker, message);
   };
   reply()
     .catch((e: unknown): FromGradientWorker => {
@@ -86,5 +128,5 @@ parentPort?.on('message', (message: ToGradientWorker) => {
       worker?.group.abort();
       return { type: 'error', message: e instanceof Error ? e.message : String(e) };
     })
-    .then((r) => parentPort?.postMessage(r));
+    .then((r) => parentPort?.postMessage(r, transferList(r)));
 });

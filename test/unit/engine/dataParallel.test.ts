@@ -1,13 +1,15 @@
 // Data-parallel gradients (src/engine/parallel/): a step split over threads, with BN statistics summed
 // across the shards, is the one-thread full-batch step (the oracle) up to float rounding — the loss, every
 // weight update, and the BN moving averages — for even and uneven shards, a batch smaller than the thread
-// count, and K-FAC; a worker that fails or dies makes the step fail with its reason instead of hanging.
+// count, and K-FAC (its statistics pass split across the threads too); a worker that fails or dies makes the step fail with its reason instead of hanging.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { type BackendInfo, initBackend, withThreads } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
+import { curvatureNoise } from '../../../src/engine/optimizers/kfac/curvature';
 import { setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
+import { factorSums } from '../../../src/engine/optimizers/kfac/statistics';
 import { setGradientWorkerPath } from '../../../src/engine/parallel/dataParallel';
 import { resolveThreads, shardSizes } from '../../../src/engine/parallel/threads';
 import { read } from '../../../src/engine/read';
@@ -187,6 +189,38 @@ describe('data-parallel K-FAC and failures (cpu)', () => {
     const parallel = await run(spec(kfac, 2), 2);
     assert.equal(parallel.threads, 2);
     assertSameStep(parallel, single, 1e-4);
+  });
+
+  test('K-FAC statistics pass over 3 threads (3 + 2 + 2 examples) equals the one-thread factor sums', async () => {
+    // ResNet20 x0.25 with BN: conv blocks (T locations), BN across shards in both sampled passes, and the
+    // batch's noise split by rows. The oracle: factorSums of the whole batch on this thread.
+    const s = spec({ ...resnet, optimizer: { type: 'kfac-f', lr: 0.01 } }, 3);
+    const data = await loadDataset(s.data);
+    const state = createTrainingState(s, data);
+    const features = data.inputShape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(data.train.x.subarray(0, 7 * features), [7, ...data.inputShape]);
+    try {
+      assert.equal(state.dataParallel?.size, 3);
+      for (const kind of ['fisher', 'gaussNewton'] as const) {
+        const noise = curvatureNoise(kind, 7, data.numClasses, 5);
+        const single = factorSums(state.model, x, kind, noise);
+        const parallel = await state.dataParallel!.statistics(state.model, x, kind, noise);
+        assert.equal(parallel.length, state.model.layers.length);
+        parallel.forEach((p, l) => {
+          const o = single[l];
+          assert.deepEqual([p.layer, p.rows, p.locations], [o.layer, o.rows, o.locations]);
+          for (const f of ['A', 'S'] as const) {
+            const error = relativeError(p[f].dataSync(), o[f].dataSync());
+            assert.ok(error <= 1e-4, `${kind} ${p.layer} ${f}: relative error ${error}`);
+          }
+        });
+        tf.dispose([noise, ...single.flatMap((f) => [f.A, f.S]), ...parallel.flatMap((f) => [f.A, f.S])]);
+      }
+    } finally {
+      x.dispose();
+      releaseTrainingState(state);
+      state.model.dispose();
+    }
   });
 
   test('a worker that fails mid-step, or dies, fails the step with its reason (no hang)', async () => {

@@ -11,12 +11,14 @@ import { initBackend } from '../../../src/engine/backend';
 import { buildModel } from '../../../src/engine/models/build';
 import type { Model } from '../../../src/engine/models/model';
 import { createOptimizer, KfacOptimizer, type Param } from '../../../src/engine/optimizers';
-import { logitGradients, sampleLayers } from '../../../src/engine/optimizers/kfac/curvature';
+import { curvatureNoise, logitGradients, sampleLayers } from '../../../src/engine/optimizers/kfac/curvature';
 import { dampedSpectrum, piAdjustment } from '../../../src/engine/optimizers/kfac/damping';
 import { inputRows, outputRows, secondMoment } from '../../../src/engine/optimizers/kfac/factors';
 import { symmetricEigen } from '../../../src/engine/optimizers/kfac/inverse';
+import { factorSums } from '../../../src/engine/optimizers/kfac/statistics';
 import { tf } from '../../../src/engine/tf';
 import type { KfacSpec, ModelSpec, RegularizationSpec } from '../../../src/spec/types';
+import { wasmDir } from '../../helpers/backend';
 
 before(async () => {
   await initBackend('cpu');
@@ -328,11 +330,11 @@ describe('K-FAC steps (science.md section 2)', () => {
 });
 
 describe('statistics (science.md section 6)', () => {
-  test('the probe backprop gives the per-example pre-activation gradients (2-layer ReLU MLP)', async () => {
+  test('the captured backprop gives the per-example pre-activation gradients (2-layer ReLU MLP)', async () => {
     const model = buildModel(mlpSpec([4]), [3], 2, 7);
     const x = tf.tensor2d(randMat(5, 3, 51));
     const E = randMat(5, 2, 52);
-    const samples = sampleLayers(model, x, 'fisher', 0, () => tf.tensor2d(E));
+    const samples = sampleLayers(model, x, () => tf.tensor2d(E));
     const [fc1, fc] = model.layers;
     // By hand: pre1 = x W1 + b1; ds_fc = E; ds_fc1 = (E W2^T) * relu'(pre1).
     const pre1 = tf.tidy(
@@ -383,13 +385,16 @@ describe('statistics (science.md section 6)', () => {
       const passes = 400;
       const sum = [tf.zeros([4, 4]), tf.zeros([3, 3])];
       for (let r = 0; r < passes; r++) {
-        const samples = sampleLayers(model, x, kind, 1000 + r);
-        samples.forEach((s, l) => {
-          const m = tf.tidy(() => tf.add(sum[l], secondMoment(outputRows(s.grad))));
+        // The trainer's path: the batch's noise, then the factor sums over its rows (statistics.ts).
+        const noise = curvatureNoise(kind, N, 3, 1000 + r);
+        const sums = factorSums(model, x, kind, noise);
+        sums.forEach((s, l) => {
+          assert.equal(s.rows, N);
+          const m = tf.tidy(() => tf.add(sum[l], tf.div(s.S, s.rows)));
           sum[l].dispose();
           sum[l] = m;
         });
-        tf.dispose(samples.flatMap((s) => [s.input, s.grad]));
+        tf.dispose([noise, ...sums.flatMap((s) => [s.A, s.S])]);
       }
       const est = sum.map((s) => tf.div(s, passes).dataSync());
       // Sampling error ~ 1/sqrt(N * passes) = 1.8% relative; 8% of the block's largest entry.
@@ -406,7 +411,7 @@ describe('statistics (science.md section 6)', () => {
     const x = tf.tensor2d(randMat(16, 3, 71));
     const E = randMat(16, 2, 72);
     const factorsNow = () => {
-      const samples = sampleLayers(model, x, 'fisher', 0, () => tf.tensor2d(E));
+      const samples = sampleLayers(model, x, () => tf.tensor2d(E));
       const out = samples.map((s) => ({
         A: tf.tidy(() => secondMoment(inputRows(s.layer, s.input)).dataSync()),
         S: tf.tidy(() => secondMoment(outputRows(s.grad)).dataSync()),
@@ -436,7 +441,15 @@ describe('statistics (science.md section 6)', () => {
     model.dispose();
   });
 
-  test('conv patches (with the homogeneous 1) equal a brute-force extraction, for stride and padding', async () => {
+  test('conv patches (with the homogeneous 1) equal a brute-force extraction, for stride and padding, on cpu and wasm', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend(backend, { wasmDir: wasmDir() });
+      convPatchesMatchBruteForce(backend);
+    }
+    await initBackend('cpu');
+  });
+
+  function convPatchesMatchBruteForce(backend: string): void {
     const [n, h, w, c] = [2, 5, 4, 2];
     const xs = randMat(n * h * w, c, 81);
     const x = tf.tensor4d(xs.flat(), [n, h, w, c]);
@@ -475,11 +488,11 @@ describe('statistics (science.md section 6)', () => {
             expected.push(row);
           }
       assert.deepEqual(rows.shape, [expected.length, 9 * c + 1]);
-      assertMatClose(rows.dataSync(), expected, 1e-6, `patches s${strides} ${padding}`);
+      assertMatClose(rows.dataSync(), expected, 1e-6, `${backend} patches s${strides} ${padding}`);
       tf.dispose([rows, kernel]);
     }
     x.dispose();
-  });
+  }
 
   test('the schedule: statistics every T_cov, inverses every T_inv, EMA 0.95 (counted)', async () => {
     const model = buildModel(mlpSpec([]), [2], 2, 5);
@@ -526,14 +539,40 @@ describe('statistics (science.md section 6)', () => {
 describe('sampling (curvature.ts)', () => {
   test('K-FAC-F logit gradients are softmax - onehot(y); K-FAC-G has covariance 2 I', async () => {
     const logits = tf.tensor2d([[0, 1, 2]]);
-    const f = logitGradients(logits, 'fisher', 3).arraySync()[0];
+    const noise = curvatureNoise('fisher', 1, 3, 3);
+    const f = logitGradients(logits, 'fisher', noise).arraySync()[0];
     const p = tf.softmax(logits).arraySync()[0];
     const y = f.findIndex((v, i) => v < p[i] - 0.5);
     assert.ok(y >= 0);
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(f[i] - (p[i] - (i === y ? 1 : 0))) < 1e-6);
-    const many = logitGradients(tf.zeros([4000, 3]), 'gaussNewton', 4);
+    const gn = curvatureNoise('gaussNewton', 4000, 3, 4);
+    const many = logitGradients(tf.zeros([4000, 3]), 'gaussNewton', gn);
     const cov = tf.tidy(() => tf.div(tf.matMul(many, many, true, false), 4000).arraySync() as number[][]);
     assertMatClose(cov.flat(), [2, 0, 0, 0, 2, 0, 0, 0, 2], 0.06, 'GN covariance');
-    tf.dispose([logits, many]);
+    tf.dispose([logits, noise, gn, many]);
+  });
+
+  test('K-FAC-F samples y from softmax(f) by its inverse CDF: class frequencies, and u at the ends', () => {
+    // 20,000 rows of logits [0, 1, 2, -3]: each class's frequency within 4 standard errors of p_c.
+    const n = 20_000;
+    const row = [0, 1, 2, -3];
+    const logits = tf.tidy(() => tf.tile(tf.tensor2d([row]), [n, 1])) as tf.Tensor2D;
+    const u = curvatureNoise('fisher', n, 4, 11);
+    const g = logitGradients(logits, 'fisher', u);
+    // onehot(y) = softmax(f) - g.
+    const counts = tf.tidy(() => tf.sum(tf.sub(tf.softmax(logits), g), 0).arraySync() as number[]);
+    const p = tf.tidy(() => tf.softmax(tf.tensor1d(row)).arraySync() as number[]);
+    p.forEach((pc, c) => {
+      const se = Math.sqrt((pc * (1 - pc)) / n);
+      assert.ok(Math.abs(counts[c] / n - pc) < 4 * se + 1e-4, `class ${c}: ${counts[c] / n} vs ${pc}`);
+    });
+    // u = 0 takes the first class, u just below 1 the last (the minimum guards a float sum of p below u).
+    const ends = tf.tensor2d([[0], [0.99999994]]);
+    const two = tf.tidy(() => tf.tile(tf.tensor2d([row]), [2, 1])) as tf.Tensor2D;
+    const picked = tf.tidy(() =>
+      tf.argMax(tf.sub(tf.softmax(two), logitGradients(two, 'fisher', ends)), 1).arraySync(),
+    );
+    assert.deepEqual(picked, [0, 3]);
+    tf.dispose([logits, u, g, ends, two]);
   });
 });

@@ -6,12 +6,17 @@
 //     sqrt(2) * N(0, I), and KEEP the official factor 2: E[S-side curvature] = 2 E[J^T J], so the paper's
 //     damping values (paper-configs.tsv) mean what they meant there.
 // The training loss stays softmax cross-entropy; this pass only measures curvature.
-// Pre-activation gradients: a first forward (no tape) gives the logits, the layer inputs and the
-// pre-activation shapes; the second adds a zero "probe" to every pre-activation through the model's tap
-// and takes tf.grads with respect to the probes, seeded with the per-example logit gradients above (sum
-// over the batch = the mean loss's gradient times N: the batch-scaling convention of factors.ts).
+// The randomness is drawn for the whole batch up front (curvatureNoise): one uniform per example (K-FAC-F
+// samples y by inverting the CDF of softmax(f)) or one N(0, 2 I) vector (K-FAC-G). A data-parallel step
+// hands each thread the rows of its shard, so the statistics do not depend on the thread count.
+// Pre-activation gradients: one taped forward passes every pre-activation through an identity op (the
+// model's tap) whose gradient function keeps the gradient arriving there; the backward pass is seeded with
+// the per-example logit gradients above (sum over the batch = the mean loss's gradient times N: the
+// batch-scaling convention of factors.ts).
 import type { LinearLayer, Model } from '../../models/model';
 import type { LinearTap } from '../../models/network';
+import { inputGradientsOnly } from '../../ops/conv';
+import { customOp } from '../../ops/customOp';
 import { tf } from '../../tf';
 
 export type CurvatureKind = 'fisher' | 'gaussNewton';
@@ -29,45 +34,83 @@ export interface LayerSample {
   grad: tf.Tensor;
 }
 
-/** The logit-side vector whose backpropagation gives the sampled curvature (one row per example). */
-export function logitGradients(logits: tf.Tensor2D, kind: CurvatureKind, seed: number): tf.Tensor2D {
+/**
+ * The sampling noise for a batch of `n` examples and `classes` logits: K-FAC-F one uniform on [0, 1) per
+ * example ([n, 1]); K-FAC-G the logit-side gradient itself, sqrt(2) * N(0, I) ([n, classes]).
+ */
+export function curvatureNoise(kind: CurvatureKind, n: number, classes: number, seed: number): tf.Tensor2D {
+  return kind === 'gaussNewton'
+    ? tf.randomNormal([n, classes], 0, Math.SQRT2, 'float32', seed)
+    : tf.randomUniform([n, 1], 0, 1, 'float32', seed);
+}
+
+/**
+ * The logit-side vector whose backpropagation gives the sampled curvature (one row per example), from the
+ * rows of curvatureNoise. K-FAC-F: y = the first class whose cumulative softmax exceeds the example's
+ * uniform u (so P(y = c) = p_c), and the vector is softmax(f) - onehot(y).
+ */
+export function logitGradients(logits: tf.Tensor2D, kind: CurvatureKind, noise: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
-    if (kind === 'gaussNewton') return tf.randomNormal(logits.shape, 0, Math.SQRT2, 'float32', seed);
-    const y = tf.reshape(tf.multinomial(logits, 1, seed), [-1]) as tf.Tensor1D;
-    return tf.sub(tf.softmax(logits), tf.oneHot(y, logits.shape[1])) as tf.Tensor2D;
+    if (kind === 'gaussNewton') return tf.clone(noise);
+    const classes = logits.shape[1];
+    const p = tf.softmax(logits);
+    const below = tf.cast(tf.less(tf.cumsum(p, 1), noise), 'int32');
+    // u beyond the float sum of p (rounding) would give y = classes: the last class.
+    const y = tf.minimum(tf.sum(below, 1), tf.scalar(classes - 1, 'int32')) as tf.Tensor1D;
+    return tf.sub(p, tf.oneHot(y, classes)) as tf.Tensor2D;
   });
 }
 
 /**
- * Inputs and sampled pre-activation gradients of every linear layer for the batch `x`, in training mode
- * (BN with batch statistics, as the step's own forward). The caller owns (and disposes) the tensors.
- * `logitGrad` overrides the sampled logit gradients (tests: exact per-class backprop).
+ * Inputs and pre-activation gradients of every linear layer for the batch `x`, in training mode (BN with
+ * batch statistics, as the step's own forward), backpropagated from `logitGrad(logits)`: the sampled
+ * logitGradients, or in tests an exact per-class vector. The caller owns (and disposes) the tensors.
  */
 export function sampleLayers(
   model: Model,
   x: tf.Tensor,
-  kind: CurvatureKind,
-  seed: number,
-  logitGrad?: (logits: tf.Tensor2D) => tf.Tensor2D,
+  logitGrad: (logits: tf.Tensor2D) => tf.Tensor2D,
 ): LayerSample[] {
   const tappable = model as TappableModel;
-  const seen: { layer: LinearLayer; input: tf.Tensor; shape: number[] }[] = [];
-  const dy = tf.tidy(() => {
-    const logits = tappable.forward(x, true, (layer, input, pre) => {
-      seen.push({ layer, input: tf.keep(tf.clone(input)), shape: pre.shape });
-      return pre;
-    });
-    return logitGrad ? logitGrad(logits) : logitGradients(logits, kind, seed);
-  });
-  if (seen.length !== model.layers.length) {
-    tf.dispose([dy, ...seen.map((s) => s.input)]);
+  const seen: { layer: LinearLayer; input: tf.Tensor }[] = [];
+  const grads: tf.Tensor[] = [];
+  /** The identity on a pre-activation that keeps the gradient passing through it. */
+  const capture = (i: number) =>
+    customOp((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.clone(args[0] as tf.Tensor),
+      gradFunc: (dy: tf.Tensor) => {
+        grads[i] = tf.keep(tf.clone(dy));
+        return dy;
+      },
+    }));
+  // One taped forward; the sampled loss sum_i <g_i, f(x_i)> with g = logitGrad(f) held constant, so that
+  // backpropagating it seeds the logits with g. Only the gradients at the captures are wanted: the custom
+  // conv gradient skips its filter half (ops/conv.ts), and the input gradient of x is dropped.
+  const dx = inputGradientsOnly(() =>
+    tf.grad((xs: tf.Tensor) => {
+      const logits = tappable.forward(xs, true, (layer, input, pre) => {
+        seen.push({ layer, input: tf.keep(tf.clone(input)) });
+        return capture(seen.length - 1)(pre);
+      });
+      return tf.sum(tf.mul(logits, heldConstant(logitGrad)(logits)));
+    })(x),
+  );
+  dx.dispose();
+  if (seen.length !== model.layers.length || grads.length !== seen.length) {
+    tf.dispose([...grads, ...seen.map((s) => s.input)]);
     throw new Error('K-FAC needs a model whose forward calls the per-layer tap for every linear layer');
   }
-  const probes = seen.map((s) => tf.zeros(s.shape));
-  const grads = tf.grads((...ps: tf.Tensor[]) => {
-    let i = 0;
-    return tappable.forward(x, true, (_layer, _input, pre) => tf.add(pre, ps[i++]));
-  })(probes, dy);
-  tf.dispose([dy, ...probes]);
   return seen.map((s, i) => ({ layer: s.layer, input: s.input, grad: grads[i] }));
+}
+
+/**
+ * `g(logits)` held constant under differentiation (tfjs has no stop_gradient): computed inside a custom op,
+ * whose own ops are not taped (so sampling ops without a gradient, such as Less, are allowed), with a zero
+ * gradient.
+ */
+function heldConstant(g: (logits: tf.Tensor2D) => tf.Tensor2D): (logits: tf.Tensor2D) => tf.Tensor2D {
+  return customOp((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: g(args[0] as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor2D) => tf.zerosLike(dy),
+  }));
 }

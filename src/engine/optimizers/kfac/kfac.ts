@@ -28,10 +28,10 @@ import { tf } from '../../tf';
 import type { Optimizer, OptimizerContext, Param } from '../optimizer';
 import { decayCoefficient } from '../regularization';
 import { gradientOf, restoreAll, SlotSet } from '../slots';
-import { type CurvatureKind, sampleLayers } from './curvature';
+import { type CurvatureKind, curvatureNoise } from './curvature';
 import { dampedSpectrum, factoredShifts, traceOf } from './damping';
 import { EigenPool } from './eigenPool';
-import { blockShape, emaUpdate, inputRows, outputRows, secondMoment } from './factors';
+import { emaUpdate } from './factors';
 import { type SymmetricEigen, symmetricEigen } from './inverse';
 import {
   inverseResidual,
@@ -39,6 +39,7 @@ import {
   newtonSchulzIterations,
   spectralUpperBound,
 } from './newtonSchulz';
+import { type FactorSums, localStatistics, type StatisticsPass } from './statistics';
 
 /** C^-1 of a block: in the Kronecker eigenbasis, or as the factored scheme's two damped factor inverses. */
 type Inverse =
@@ -92,6 +93,8 @@ export class KfacOptimizer implements Optimizer {
   private readonly velocity: SlotSet | null;
   private readonly kind: CurvatureKind;
   private readonly seed: number;
+  /** Where the factor statistics are computed: this thread, or the data-parallel threads (statistics.ts). */
+  private readonly statisticsPass: StatisticsPass;
   /** Whether the factors hold statistics (from a stats step, initializeCurvature or a checkpoint). */
   private initialised = false;
   /** The factors changed since the last eigendecomposition outside the T_inv schedule. */
@@ -118,6 +121,7 @@ export class KfacOptimizer implements Optimizer {
     this.type = spec.type;
     this.kind = spec.type === 'kfac-f' ? 'fisher' : 'gaussNewton';
     this.seed = ctx.seed ?? 0;
+    this.statisticsPass = ctx.kfacStatistics ?? localStatistics;
     this.regularization = ctx.regularization;
     const byName = new Map(ctx.params.map((p) => [p.name, p]));
     this.blocks = ctx.layers.map((layer) => {
@@ -190,7 +194,7 @@ export class KfacOptimizer implements Optimizer {
   async updateCurvature(model: Model, x: tf.Tensor): Promise<void> {
     const statsDue = this.t % this.spec.statsEvery === 0;
     if (statsDue || !this.initialised) {
-      this.accumulate(model, [x], this.initialised ? 'ema' : 'replace');
+      await this.accumulate(model, [x], this.initialised ? 'ema' : 'replace');
       this.initialised = true;
     }
     if (this.pending && this.t >= this.pending.applyAt) this.swapIn();
@@ -200,9 +204,9 @@ export class KfacOptimizer implements Optimizer {
   }
 
   /** The official "roger init": factors = the plain average of the statistics over `batches`. */
-  initializeCurvature(model: Model, batches: readonly tf.Tensor[]): void {
+  async initializeCurvature(model: Model, batches: readonly tf.Tensor[]): Promise<void> {
     if (batches.length === 0) return;
-    this.accumulate(model, batches, 'replace');
+    await this.accumulate(model, batches, 'replace');
     this.initialised = true;
     this.stale = true;
   }
@@ -429,42 +433,59 @@ export class KfacOptimizer implements Optimizer {
     return b;
   }
 
-  /** Fresh statistics averaged over `batches`, then folded in (EMA) or written (replace). */
-  private accumulate(model: Model, batches: readonly tf.Tensor[], mode: 'ema' | 'replace'): void {
-    const sums = new Map<Block, { A: tf.Tensor; S: tf.Tensor }>();
-    batches.forEach((x, i) => {
-      // A distinct, reproducible sampling seed per statistics pass.
-      const seed = (this.seed * 1_000_003 + this.t * 131 + i) % 2_147_483_647;
-      const samples = sampleLayers(model, x, this.kind, seed);
-      for (const s of samples) {
-        const b = this.blocks.find((x) => x.layer === s.layer || x.layer.name === s.layer.name);
-        if (!b) continue;
-        b.locations = blockShape(b.layer, s.input.shape).locations;
-        const fresh = tf.tidy(() => ({
-          A: secondMoment(inputRows(b.layer, s.input)),
-          S: secondMoment(outputRows(s.grad)),
-        }));
-        const prev = sums.get(b);
-        if (prev) {
-          sums.set(b, { A: tf.add(prev.A, fresh.A), S: tf.add(prev.S, fresh.S) });
-          tf.dispose([prev.A, prev.S, fresh.A, fresh.S]);
-        } else sums.set(b, fresh);
-      }
-      tf.dispose(samples.flatMap((s) => [s.input, s.grad]));
-    });
-    for (const [b, sum] of sums) {
-      tf.tidy(() => {
-        const A = tf.div(sum.A, batches.length);
-        const S = tf.div(sum.S, batches.length);
-        if (mode === 'replace') {
-          b.A.assign(A);
-          b.S.assign(S);
-        } else {
-          emaUpdate(b.A, A, this.spec.statDecay);
-          emaUpdate(b.S, S, this.spec.statDecay);
+  /**
+   * Fresh statistics averaged over `batches`, then folded in (EMA) or written (replace). Each batch's
+   * sampling noise is drawn here for the whole batch, so the statistics pass may split it across threads.
+   */
+  private async accumulate(
+    model: Model,
+    batches: readonly tf.Tensor[],
+    mode: 'ema' | 'replace',
+  ): Promise<void> {
+    const means = new Map<Block, { A: tf.Tensor; S: tf.Tensor }>();
+    try {
+      for (const [i, x] of batches.entries()) {
+        // A distinct, reproducible sampling seed per statistics pass.
+        const seed = (this.seed * 1_000_003 + this.t * 131 + i) % 2_147_483_647;
+        const noise = curvatureNoise(this.kind, x.shape[0], model.numClasses, seed);
+        let sums: FactorSums[];
+        try {
+          sums = await this.statisticsPass(model, x, this.kind, noise);
+        } finally {
+          noise.dispose();
         }
-      });
-      tf.dispose([sum.A, sum.S]);
+        for (const s of sums) {
+          const b = this.blocks.find((x) => x.layer.name === s.layer);
+          const prev = b && means.get(b);
+          if (b) {
+            b.locations = s.locations;
+            means.set(
+              b,
+              tf.tidy(() => {
+                const A = tf.div(s.A, s.rows);
+                const S = tf.div(s.S, s.rows);
+                return prev ? { A: tf.add(prev.A, A), S: tf.add(prev.S, S) } : { A, S };
+              }),
+            );
+          }
+          tf.dispose([s.A, s.S, ...(prev ? [prev.A, prev.S] : [])]);
+        }
+      }
+      for (const [b, sum] of means) {
+        tf.tidy(() => {
+          const A = tf.div(sum.A, batches.length);
+          const S = tf.div(sum.S, batches.length);
+          if (mode === 'replace') {
+            b.A.assign(A);
+            b.S.assign(S);
+          } else {
+            emaUpdate(b.A, A, this.spec.statDecay);
+            emaUpdate(b.S, S, this.spec.statDecay);
+          }
+        });
+      }
+    } finally {
+      tf.dispose([...means.values()].flatMap((m) => [m.A, m.S]));
     }
     if (mode === 'replace') this.stale = true;
     this.counts.statistics += 1;
