@@ -9,7 +9,9 @@
 //
 //   node out/bench/training.js [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads auto|N] [--cases mlp,vgg16-bn,...]
 //                              [--optimizers sgd,adam,kfac-f,kfac-g] [--batch 128] [--steps 10] [--windows 3]
-//                              [--memory-steps 1000] [--profile 15] [--pytorch auto|off|PYTHON]
+//                              [--memory-steps 1000] [--profile 15] [--pytorch auto|off|PYTHON] [--interleave]
+// Every optimizer but SGD also prints step_vs_sgd, its step time over SGD's on the same case (SGD listed first,
+// or --interleave, which times the optimizers' windows in turn so that a drifting machine speed cancels).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BackendInfo, initBackend, withThreads } from '../src/engine/backend';
@@ -40,6 +42,8 @@ const { values } = parseArgs({
     profile: { type: 'string', default: '0' },
     // The PyTorch anchor in the same run: auto (python3 with torch if there is one), off, or a python.
     pytorch: { type: 'string', default: 'auto' },
+    // All optimizers of a case side by side, their timed windows in turn (see main).
+    interleave: { type: 'boolean', default: false },
   },
 });
 const batch = Number(values.batch);
@@ -115,6 +119,122 @@ function randomData(input: number[], classes: number): LoadedDataset {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** One optimizer's training state on one case, its timed windows, and its peaks. */
+interface Run {
+  name: string;
+  optimizer: string;
+  state: ReturnType<typeof createTrainingState>;
+  x: tf.Tensor;
+  y: tf.Tensor1D;
+  /** One trainer step (K-FAC's swap-in wait included), then a memory sample. */
+  step: () => Promise<void>;
+  rates: number[];
+  rssPeak: number;
+  tfPeak: number;
+  error?: string;
+}
+
+/** The run's state, warmed up: kernel compilation, K-FAC's first (synchronous) statistics and inverses. */
+async function prepare(name: string, optimizer: string): Promise<Run> {
+  const spec = specFor(name, optimizer);
+  const data = randomData([...DATASET_INPUT_SHAPES[CASES[name].dataset]], 10);
+  const state = createTrainingState(spec, data);
+  const run: Run = {
+    name,
+    optimizer,
+    state,
+    x: tf.tensor(data.train.x, [batch, ...data.inputShape]),
+    y: tf.tensor1d(data.train.y, 'int32'),
+    step: async () => {
+      await state.optimizer.beforeStep?.();
+      await trainStep(state, run.x, run.y, 10, spec.optimizer.lr);
+      run.rssPeak = Math.max(run.rssPeak, process.memoryUsage().rss);
+      run.tfPeak = Math.max(run.tfPeak, tf.memory().numBytes);
+    },
+    rates: [],
+    rssPeak: 0,
+    tfPeak: 0,
+  };
+  await guarded(run, async () => {
+    for (let i = 0; i < 2; i++) await run.step();
+  });
+  return run;
+}
+
+/** Runs `f`, recording the first error on the run instead of throwing (the other cases go on). */
+async function guarded(run: Run, f: () => Promise<void>): Promise<void> {
+  if (run.error) return;
+  try {
+    await f();
+  } catch (e) {
+    run.error = (e as Error).message.split('\n')[0];
+  }
+}
+
+/** One timed window of `--steps` steps: its images/s. */
+async function timeWindow(run: Run): Promise<void> {
+  await guarded(run, async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < Number(values.steps); i++) await run.step();
+    run.rates.push((batch * Number(values.steps)) / ((performance.now() - t0) / 1000));
+  });
+}
+
+/**
+ * The run's JSON line (after its memory check and kernel profile, if asked for), then its state freed.
+ * `sgd`: the same case's SGD images/s, for the step-time ratio of the other optimizers.
+ */
+async function finish(run: Run, info: BackendInfo, anchor?: AnchorFigure, sgd?: number): Promise<number> {
+  const { state } = run;
+  const imagesPerSecond = run.rates.length > 0 ? median(run.rates) : Number.NaN;
+  let memory: Record<string, number> = {};
+  let profile: Record<string, unknown> = {};
+  await guarded(run, async () => {
+    const memorySteps = Number(values['memory-steps']);
+    if (memorySteps > 0) {
+      const before = tf.memory();
+      const rssBefore = process.memoryUsage().rss;
+      for (let i = 0; i < memorySteps; i++) await run.step();
+      const after = tf.memory();
+      memory = {
+        memory_steps: memorySteps,
+        tensors_before: before.numTensors,
+        tensors_after: after.numTensors,
+        tensor_bytes_growth: after.numBytes - before.numBytes,
+        rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+      };
+    }
+    if (Number(values.profile) > 0) profile = await kernelProfile(run.step, Number(values.profile));
+  });
+  const base = { case: run.name, optimizer: run.optimizer, batch, backend: info.name };
+  if (run.error) console.log(JSON.stringify({ ...base, error: run.error }));
+  else
+    console.log(
+      JSON.stringify({
+        ...base,
+        images_per_s: +imagesPerSecond.toFixed(1),
+        // How much longer this optimizer's step is than SGD's on the same case (K-FAC's target: <= 1.5).
+        ...(sgd && run.optimizer !== 'sgd' ? { step_vs_sgd: +(sgd / imagesPerSecond).toFixed(2) } : {}),
+        device: withThreads(info, state.dataParallel?.size ?? 1).device,
+        threads: state.dataParallel?.size ?? 1,
+        peak_rss_mb: Math.round(run.rssPeak / 2 ** 20),
+        peak_tensor_mb: Math.round(run.tfPeak / 2 ** 20),
+        parameters: state.model.parameterCount(),
+        ...memory,
+        ...profile,
+        ...(anchor ? { pytorch: anchor, ratio: +(imagesPerSecond / anchor.images_per_s).toFixed(2) } : {}),
+      }),
+    );
+  try {
+    tf.dispose([run.x, run.y]);
+    releaseTrainingState(state);
+    state.model.dispose();
+  } catch {
+    // A backend that failed mid-step (wasm out of memory) may not free cleanly; the next case starts anew.
+  }
+  return imagesPerSecond;
+}
+
 async function main(): Promise<void> {
   const info = await initBackend(values.backend as BackendName, {
     wasmDir: join(__dirname, '..', '..', 'dist', 'wasm'),
@@ -127,86 +247,26 @@ async function main(): Promise<void> {
   }
   const optimizers = values.optimizers.split(',');
   const anchors = optimizers.includes('sgd') ? pytorchFigures(info, cases) : new Map<string, AnchorFigure>();
+  const windows = Number(values.windows);
   for (const name of cases) {
-    for (const optimizer of optimizers) {
-      const spec = specFor(name, optimizer);
-      const data = randomData([...DATASET_INPUT_SHAPES[CASES[name].dataset]], 10);
-      const state = createTrainingState(spec, data);
-      const x = tf.tensor(data.train.x, [batch, ...data.inputShape]);
-      const y = tf.tensor1d(data.train.y, 'int32');
-      let rssPeak = 0;
-      let tfPeak = 0;
-      /** One trainer step (K-FAC's swap-in wait included), then a memory sample. */
-      const step = async () => {
-        await state.optimizer.beforeStep?.();
-        await trainStep(state, x, y, 10, spec.optimizer.lr);
-        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-        tfPeak = Math.max(tfPeak, tf.memory().numBytes);
-      };
-      try {
-        // Warm-up: kernel compilation, K-FAC's first (synchronous) statistics and inverses.
-        for (let i = 0; i < 2; i++) await step();
-        const rates: number[] = [];
-        for (let w = 0; w < Number(values.windows); w++) {
-          const t0 = performance.now();
-          for (let i = 0; i < Number(values.steps); i++) await step();
-          rates.push((batch * Number(values.steps)) / ((performance.now() - t0) / 1000));
-        }
-        const imagesPerSecond = median(rates);
-        const memorySteps = Number(values['memory-steps']);
-        let memory: Record<string, number> = {};
-        if (memorySteps > 0) {
-          const before = tf.memory();
-          const rssBefore = process.memoryUsage().rss;
-          for (let i = 0; i < memorySteps; i++) await step();
-          const after = tf.memory();
-          memory = {
-            memory_steps: memorySteps,
-            tensors_before: before.numTensors,
-            tensors_after: after.numTensors,
-            tensor_bytes_growth: after.numBytes - before.numBytes,
-            rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
-          };
-        }
-        const profile = Number(values.profile) > 0 ? await kernelProfile(step, Number(values.profile)) : {};
-        const anchor = optimizer === 'sgd' ? anchors.get(name) : undefined;
-        console.log(
-          JSON.stringify({
-            case: name,
-            optimizer,
-            batch,
-            images_per_s: +imagesPerSecond.toFixed(1),
-            backend: info.name,
-            device: withThreads(info, state.dataParallel?.size ?? 1).device,
-            threads: state.dataParallel?.size ?? 1,
-            peak_rss_mb: Math.round(rssPeak / 2 ** 20),
-            peak_tensor_mb: Math.round(tfPeak / 2 ** 20),
-            parameters: state.model.parameterCount(),
-            ...memory,
-            ...profile,
-            ...(anchor
-              ? { pytorch: anchor, ratio: +(imagesPerSecond / anchor.images_per_s).toFixed(2) }
-              : {}),
-          }),
-        );
-      } catch (e) {
-        console.log(
-          JSON.stringify({
-            case: name,
-            optimizer,
-            batch,
-            backend: info.name,
-            error: (e as Error).message.split('\n')[0],
-          }),
-        );
-      } finally {
-        try {
-          tf.dispose([x, y]);
-          releaseTrainingState(state);
-          state.model.dispose();
-        } catch {
-          // A backend that failed mid-step (wasm out of memory) may not free cleanly; the next case starts anew.
-        }
+    let sgd: number | undefined;
+    const done = async (run: Run) => {
+      const rate = await finish(run, info, run.optimizer === 'sgd' ? anchors.get(name) : undefined, sgd);
+      if (run.optimizer === 'sgd' && !run.error) sgd = rate;
+    };
+    if (values.interleave) {
+      // Every optimizer's state at once, their windows taken in turn: a machine whose speed drifts (a shared
+      // VM) then slows all of them alike, and the ratios between them hold. SGD's line is printed first.
+      const runs: Run[] = [];
+      for (const optimizer of optimizers) runs.push(await prepare(name, optimizer));
+      for (let w = 0; w < windows; w++) for (const run of runs) await timeWindow(run);
+      const order = [...runs].sort((a, b) => Number(b.optimizer === 'sgd') - Number(a.optimizer === 'sgd'));
+      for (const run of order) await done(run);
+    } else {
+      for (const optimizer of optimizers) {
+        const run = await prepare(name, optimizer);
+        for (let w = 0; w < windows; w++) await timeWindow(run);
+        await done(run);
       }
     }
   }
