@@ -2,7 +2,8 @@
 // batch — on the pure-JS `cpu` backend (the reference), on `wasm`, and on `webgpu` where an adapter exists
 // (a GPU, or Mesa's llvmpipe through Dawn's OpenGL backend, which .ci/run installs). Compared: the losses
 // and the weight updates (relative L2 error) for an MLP with BN under SGD, a small ResNet with BN under SGD
-// (convolutions and their gradients, BN, residual blocks), an MLP under K-FAC-G and one under AdamW.
+// (convolutions and their gradients, BN, residual blocks), an MLP under K-FAC-G, the ResNet under K-FAC-F
+// and an MLP under AdamW.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type BackendInfo, initBackend } from '../../../src/engine/backend';
@@ -58,6 +59,19 @@ const cases: { label: string; spec: ExperimentSpec }[] = [
       optimizer: { type: 'kfac-g', lr: 0.01, damping: 0.01, statsEvery: 1, inverseEvery: 1 },
       regularization: { type: 'weightDecay', coefficient: 1e-3 },
       training: { batchSize: 32 },
+    }),
+  },
+  {
+    // K-FAC-F on conv layers: its targets come from one host-side seeded uniform per example (the inverse
+    // CDF of the softmax), the conv patches from an identity conv with a fused bias, and the sampled
+    // backward pass from one taped forward (kfac/curvature.ts, factors.ts) — all the same on every backend.
+    label: 'ResNet20 width 0.25 with BN, K-FAC-F (statistics and inverses at the step)',
+    spec: spec({
+      data: { dataset: 'synthetic-images', trainSize: 16, testSize: 8 },
+      model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true },
+      optimizer: { type: 'kfac-f', lr: 0.01, damping: 0.01, statsEvery: 1, inverseEvery: 1 },
+      regularization: { type: 'weightDecay', coefficient: 1e-3 },
+      training: { batchSize: 8, testBatchSize: 8 },
     }),
   },
   {
