@@ -14,7 +14,7 @@ import { type CrossShardSum, withCrossShardStatistics } from '../ops/batchNorm';
 import { type FactorSums, factorSums, type StatisticsPass } from '../optimizers/kfac/statistics';
 import { tf } from '../tf';
 import type { FromGradientWorker, ToGradientWorker } from './protocol';
-import { createShardGroup, ShardGroup } from './shardGroup';
+import { ANOTHER_THREAD_FAILED, createShardGroup, ShardGroup } from './shardGroup';
 import { type ShardResult, shardGradients } from './shardStep';
 import { shardSizes } from './threads';
 
@@ -250,11 +250,14 @@ export class DataParallel {
     release: (result: T) => void,
   ): Promise<{ own: T; replies: FromGradientWorker[] }> {
     const pending = this.workers.map((worker, i) => this.request(worker, messages[i]));
+    /** The failing worker's own error, not that of one it woke at a barrier. */
     const firstFailure = async () => {
       const settled = await Promise.allSettled(pending);
-      const failure = settled.find((s) => s.status === 'rejected');
+      const reasons = settled
+        .filter((s) => s.status === 'rejected')
+        .map((s) => (s as PromiseRejectedResult).reason as Error);
       return {
-        failure: failure && (failure as PromiseRejectedResult).reason,
+        failure: reasons.find((r) => r.message !== ANOTHER_THREAD_FAILED) ?? reasons[0],
         replies: settled.map((s) => (s as PromiseFulfilledResult<FromGradientWorker>).value),
       };
     };

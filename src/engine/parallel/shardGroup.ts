@@ -9,6 +9,9 @@
 // A participant that fails sets the abort flag, and every waiting one throws instead of waiting forever; a
 // thread that dies without a word (killed) is caught by the wait's time limit.
 
+/** What a participant woken by another's failure throws (that other one's own error says more). */
+export const ANOTHER_THREAD_FAILED = 'another training thread failed during this step';
+
 /** Control words: [arrivals so far, abort flag]. */
 const ARRIVALS = 0;
 const ABORTED = 1;
@@ -82,7 +85,7 @@ export class ShardGroup {
     const started = Date.now();
     for (;;) {
       const arrived = Atomics.load(this.control, ARRIVALS);
-      if (this.aborted) throw new Error('another training thread failed during this step');
+      if (this.aborted) throw new Error(ANOTHER_THREAD_FAILED);
       if (arrived >= target) return;
       if (Date.now() - started > BARRIER_TIMEOUT_MS) {
         this.abort();

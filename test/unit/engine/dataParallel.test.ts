@@ -253,4 +253,33 @@ describe('data-parallel K-FAC and failures (cpu)', () => {
     }
     x.dispose();
   });
+
+  test("a worker that fails in K-FAC's statistics pass, or has died, fails the pass with its reason", async () => {
+    const s = spec({ ...resnet, optimizer: { type: 'kfac-g', lr: 0.01 } }, 3);
+    const data = await loadDataset(s.data);
+    const features = data.inputShape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(data.train.x.subarray(0, 7 * features), [7, ...data.inputShape]);
+    const attempt = async (rows: number, kill: boolean, expected: RegExp) => {
+      const state = createTrainingState(s, data);
+      const parallel = state.dataParallel!;
+      const noise = curvatureNoise('gaussNewton', rows, data.numClasses, 1);
+      try {
+        if (kill)
+          await (
+            parallel as unknown as { workers: import('node:worker_threads').Worker[] }
+          ).workers[1].terminate();
+        await assert.rejects(parallel.statistics(state.model, x, 'gaussNewton', noise), expected);
+      } finally {
+        noise.dispose();
+        releaseTrainingState(state);
+        state.model.dispose();
+      }
+    };
+    // Noise for 6 of the 7 examples: the last shard (examples 5-6) gets one row of noise for two images and
+    // cannot build its batch; the training thread, waiting at a BN all-reduce, is woken with its error.
+    await attempt(6, false, /shape|size/i);
+    // A worker thread that has died (killed, out of memory).
+    await attempt(7, true, /gradient worker 2 exited/);
+    x.dispose();
+  });
 });

@@ -86,18 +86,25 @@ export function sampleLayers(
   // One taped forward; the sampled loss sum_i <g_i, f(x_i)> with g = logitGrad(f) held constant, so that
   // backpropagating it seeds the logits with g. Only the gradients at the captures are wanted: the custom
   // conv gradient skips its filter half (ops/conv.ts), and the input gradient of x is dropped.
-  const dx = inputGradientsOnly(() =>
-    tf.grad((xs: tf.Tensor) => {
-      const logits = tappable.forward(xs, true, (layer, input, pre) => {
-        seen.push({ layer, input: tf.keep(tf.clone(input)) });
-        return capture(seen.length - 1)(pre);
-      });
-      return tf.sum(tf.mul(logits, heldConstant(logitGrad)(logits)));
-    })(x),
-  );
-  dx.dispose();
-  if (seen.length !== model.layers.length || grads.length !== seen.length) {
-    tf.dispose([...grads, ...seen.map((s) => s.input)]);
+  const release = () => tf.dispose([...grads.filter((g) => g !== undefined), ...seen.map((s) => s.input)]);
+  try {
+    const dx = inputGradientsOnly(() =>
+      tf.grad((xs: tf.Tensor) => {
+        const logits = tappable.forward(xs, true, (layer, input, pre) => {
+          seen.push({ layer, input: tf.keep(tf.clone(input)) });
+          return capture(seen.length - 1)(pre);
+        });
+        return tf.sum(tf.mul(logits, heldConstant(logitGrad)(logits)));
+      })(x),
+    );
+    dx.dispose();
+  } catch (e) {
+    // A failed pass (another data-parallel shard failed at a BN all-reduce) keeps nothing alive.
+    release();
+    throw e;
+  }
+  if (seen.length !== model.layers.length || seen.some((_, i) => grads[i] === undefined)) {
+    release();
     throw new Error('K-FAC needs a model whose forward calls the per-layer tap for every linear layer');
   }
   return seen.map((s, i) => ({ layer: s.layer, input: s.input, grad: grads[i] }));
