@@ -98,7 +98,7 @@ export function createTrainingState(
   const kfac = opt.type === 'kfac-f' || opt.type === 'kfac-g';
   let optimizer: Optimizer;
   try {
-    optimizer = createOptimizer(spec.optimizer, {
+    optimizer = createOptimizer(opt, {
       params,
       regularization: spec.regularization,
       layers: model.layers,

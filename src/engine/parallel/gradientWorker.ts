@@ -99,9 +99,10 @@ function statistics(w: Worker, message: StatisticsMessage): FromGradientWorker {
       (values) => w.group.allReduce(values),
       () => factorSums(w.model, x, message.kind, noise),
     );
+    // Copies: the cpu backend's dataSync returns its own storage, which a transfer would detach.
     const layers = sums.map((s) => ({
-      A: s.A.dataSync() as Float32Array,
-      S: s.S.dataSync() as Float32Array,
+      A: (s.A.dataSync() as Float32Array).slice(),
+      S: (s.S.dataSync() as Float32Array).slice(),
       rows: s.rows,
     }));
     tf.dispose(sums.flatMap((s) => [s.A, s.S]));
