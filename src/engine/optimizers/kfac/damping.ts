@@ -57,6 +57,24 @@ export function factoredShifts(
   return { pi, shiftA: pi * root, shiftS: root / pi };
 }
 
+/**
+ * The factored scheme in the factors' own eigenbases: 1 / (a_i + pi r) and 1 / (T (s_j + r/pi)), so that
+ * Q_A diag(first) Q_A^T = (A + pi r I)^-1 and Q_S diag(second) Q_S^T = (S + r/pi I)^-1 / T, and
+ * C^-1 G = (A + pi r I)^-1 G (S + r/pi I)^-1 / T: two matmuls per step instead of the eigenbasis form's four.
+ */
+export function factoredInverseSpectra(
+  eigA: ArrayLike<number>,
+  eigS: ArrayLike<number>,
+  damping: number,
+  locations: number,
+): { a: Float64Array; s: Float64Array } {
+  const { shiftA, shiftS } = factoredShifts(mean(eigA), mean(eigS), damping, locations);
+  return {
+    a: Float64Array.from(eigA, (v) => 1 / (v + shiftA)),
+    s: Float64Array.from(eigS, (v) => 1 / (locations * (v + shiftS))),
+  };
+}
+
 export function dampedSpectrum(
   eigA: ArrayLike<number>,
   eigS: ArrayLike<number>,

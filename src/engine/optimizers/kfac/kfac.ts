@@ -29,7 +29,7 @@ import type { Optimizer, OptimizerContext, Param } from '../optimizer';
 import { decayCoefficient } from '../regularization';
 import { gradientOf, restoreAll, SlotSet } from '../slots';
 import { type CurvatureKind, curvatureNoise } from './curvature';
-import { dampedSpectrum, factoredShifts, traceOf } from './damping';
+import { dampedSpectrum, factoredInverseSpectra, factoredShifts, traceOf } from './damping';
 import { EigenPool } from './eigenPool';
 import { emaUpdate } from './factors';
 import { type SymmetricEigen, symmetricEigen } from './inverse';
@@ -55,8 +55,11 @@ type Inverse =
       /** (A + pi r I)^-1 and (S + r/pi I)^-1 / T (the 1/T folded in). */
       aInv: tf.Tensor2D;
       sInv: tf.Tensor2D;
-      /** The larger relative residual ||I - M X||_F / sqrt(n) of the two (newtonSchulz.ts). */
-      residual: tf.Scalar;
+      /**
+       * Newton-Schulz: the larger relative residual ||I - M X||_F / sqrt(n) of the two (newtonSchulz.ts).
+       * Absent when built from a float64 eigendecomposition.
+       */
+      residual?: tf.Scalar;
     };
 
 interface Block {
@@ -328,7 +331,8 @@ export class KfacOptimizer implements Optimizer {
         rows.push(tf.sum(tf.mul(tf.eye(b.dA), b.A)), tf.sum(tf.mul(tf.eye(b.dS), b.S)));
         rows.push(tf.sum(tf.mul(tf.matMul(b.A, W), tf.matMul(W, b.S))));
       }
-      for (const b of this.blocks) if (b.inverse?.kind === 'factorInverses') rows.push(b.inverse.residual);
+      for (const b of this.blocks)
+        if (b.inverse?.kind === 'factorInverses' && b.inverse.residual) rows.push(b.inverse.residual);
       return tf.stack(rows);
     });
     const v = await readAndDispose(values);
@@ -599,8 +603,28 @@ export class KfacOptimizer implements Optimizer {
     this.pending = undefined;
   }
 
-  /** Eigendecomposes the factors A, S (taking ownership of them) into the block's inverse. */
+  /**
+   * The block's inverse from the eigenpairs of its factors A, S (taking ownership of them). The factored
+   * scheme becomes the two damped factor inverses, Q diag(1 / (eigenvalue + shift)) Q^T each (damping.ts),
+   * built once per round so that each step's preconditioning is two matmuls; the eigen scheme's Kronecker
+   * denominators do not factor, so it keeps the eigenbasis (four matmuls per step).
+   */
   private invert(b: Block, A: tf.Tensor2D, S: tf.Tensor2D, eA: SymmetricEigen, eS: SymmetricEigen): void {
+    b.inverted = { A, S };
+    if (this.spec.dampingScheme === 'factored') {
+      const spectra = factoredInverseSpectra(eA.values, eS.values, this.spec.damping, b.locations);
+      const fromEigen = (e: SymmetricEigen, inverse: Float64Array, n: number) =>
+        tf.tidy(() => {
+          const q = tf.tensor2d(Float32Array.from(e.vectors), [n, n]);
+          return matMulT(tf.mul(q, tf.tensor1d(Float32Array.from(inverse))) as tf.Tensor2D, q, false, true);
+        });
+      b.inverse = {
+        kind: 'factorInverses',
+        aInv: fromEigen(eA, spectra.a, b.dA),
+        sInv: fromEigen(eS, spectra.s, b.dS),
+      };
+      return;
+    }
     const { denominators } = dampedSpectrum(
       eA.values,
       eS.values,
@@ -614,13 +638,13 @@ export class KfacOptimizer implements Optimizer {
       qS: tf.tensor2d(Float32Array.from(eS.vectors), [b.dS, b.dS]),
       denominators: tf.tensor2d(Float32Array.from(denominators), [b.dA, b.dS]),
     };
-    b.inverted = { A, S };
   }
 
   private disposeInverse(b: Block): void {
     const inv = b.inverse;
     if (inv?.kind === 'eigenbasis') tf.dispose([inv.qA, inv.qS, inv.denominators]);
-    if (inv?.kind === 'factorInverses') tf.dispose([inv.aInv, inv.sInv, inv.residual]);
+    if (inv?.kind === 'factorInverses')
+      tf.dispose([inv.aInv, inv.sInv, ...(inv.residual ? [inv.residual] : [])]);
     if (b.inverted) tf.dispose([b.inverted.A, b.inverted.S]);
     b.inverse = undefined;
     b.inverted = undefined;
