@@ -19,7 +19,12 @@ import type { LoadedDataset } from '../src/engine/data/dataset';
 import { setEigenWorkerPath } from '../src/engine/optimizers/kfac/eigenPool';
 import { setGradientWorkerPath } from '../src/engine/parallel/dataParallel';
 import { tf } from '../src/engine/tf';
-import { createTrainingState, releaseTrainingState, trainStep } from '../src/engine/trainer';
+import {
+  createTrainingState,
+  releaseTrainingState,
+  type TrainingState,
+  trainStep,
+} from '../src/engine/trainer';
 import { loadSpecText } from '../src/spec';
 import { DATASET_INPUT_SHAPES } from '../src/spec/catalog';
 import type { BackendName, DatasetName, ExperimentSpec } from '../src/spec/types';
@@ -123,7 +128,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 interface Run {
   name: string;
   optimizer: string;
-  state: ReturnType<typeof createTrainingState>;
+  state: TrainingState;
   x: tf.Tensor;
   y: tf.Tensor1D;
   /** One trainer step (K-FAC's swap-in wait included), then a memory sample. */
