@@ -18,6 +18,7 @@ import { createOptimizer, type KfacOptimizer } from '../src/engine/optimizers';
 import { read, readAndDispose } from '../src/engine/read';
 import { tf } from '../src/engine/tf';
 import type { KfacInverseMethod, ModelSpec, OptimizerSpec } from '../src/spec/types';
+import { median } from './median';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -71,11 +72,6 @@ const cases = values.cases.split(',').map((name) => {
   if (!c) throw new Error(`unknown case "${name}" (expected ${Object.keys(CASES).join(', ')})`);
   return values.batch ? { ...c, batch: Number(values.batch) } : c;
 });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function main() {
   await initBackend(backend, { wasmDir: join(__dirname, '..', '..', 'dist', 'wasm') });

@@ -28,6 +28,7 @@ import {
 import { loadSpecText } from '../src/spec';
 import { DATASET_INPUT_SHAPES } from '../src/spec/catalog';
 import type { BackendName, DatasetName, ExperimentSpec } from '../src/spec/types';
+import { median } from './median';
 import { type AnchorFigure, findTorchPython, runAnchor } from './pytorchAnchor';
 
 const { values } = parseArgs({
@@ -121,8 +122,6 @@ function randomData(input: number[], classes: number): LoadedDataset {
     test: split,
   };
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One optimizer's training state on one case, its timed windows, and its peaks. */
 interface Run {
