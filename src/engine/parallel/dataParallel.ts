@@ -250,12 +250,13 @@ export class DataParallel {
     release: (result: T) => void,
   ): Promise<{ own: T; replies: FromGradientWorker[] }> {
     const pending = this.workers.map((worker, i) => this.request(worker, messages[i]));
-    /** The failing worker's own error, not that of one it woke at a barrier. */
-    const firstFailure = async () => {
+    /** The failing thread's own error (`mine`: this thread's), not that of one it woke at a barrier. */
+    const firstFailure = async (mine?: Error) => {
       const settled = await Promise.allSettled(pending);
       const reasons = settled
         .filter((s) => s.status === 'rejected')
         .map((s) => (s as PromiseRejectedResult).reason as Error);
+      if (mine) reasons.push(mine);
       return {
         failure: reasons.find((r) => r.message !== ANOTHER_THREAD_FAILED) ?? reasons[0],
         replies: settled.map((s) => (s as PromiseFulfilledResult<FromGradientWorker>).value),
@@ -266,7 +267,7 @@ export class DataParallel {
       result = own((values) => this.group.allReduce(values));
     } catch (e) {
       this.group.abort();
-      throw (await firstFailure()).failure ?? e;
+      throw (await firstFailure(e as Error)).failure;
     }
     const { failure, replies } = await firstFailure();
     if (failure) {

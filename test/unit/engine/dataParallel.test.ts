@@ -280,6 +280,23 @@ describe('data-parallel K-FAC and failures (cpu)', () => {
     await attempt(6, false, /shape|size/i);
     // A worker thread that has died (killed, out of memory).
     await attempt(7, true, /gradient worker 2 exited/);
+    // The training thread's own shard failing: its error, not that of the workers it woke at a barrier.
+    const state = createTrainingState(s, data);
+    const noise = curvatureNoise('gaussNewton', 7, data.numClasses, 1);
+    const broken = Object.create(state.model, {
+      forward: {
+        value: () => {
+          throw new Error("the training thread's shard broke");
+        },
+      },
+    });
+    try {
+      await assert.rejects(state.dataParallel!.statistics(broken, x, 'gaussNewton', noise), /shard broke/);
+    } finally {
+      noise.dispose();
+      releaseTrainingState(state);
+      state.model.dispose();
+    }
     x.dispose();
   });
 });
