@@ -12,7 +12,12 @@ import { buildModel } from '../../../src/engine/models/build';
 import type { Model } from '../../../src/engine/models/model';
 import { createOptimizer, KfacOptimizer, type Param } from '../../../src/engine/optimizers';
 import { curvatureNoise, logitGradients, sampleLayers } from '../../../src/engine/optimizers/kfac/curvature';
-import { dampedSpectrum, piAdjustment } from '../../../src/engine/optimizers/kfac/damping';
+import {
+  eigenDenominators,
+  factoredInverseSpectra,
+  factoredShifts,
+  piAdjustment,
+} from '../../../src/engine/optimizers/kfac/damping';
 import { inputRows, outputRows, secondMoment } from '../../../src/engine/optimizers/kfac/factors';
 import { symmetricEigen } from '../../../src/engine/optimizers/kfac/inverse';
 import { factorSums } from '../../../src/engine/optimizers/kfac/statistics';
@@ -147,11 +152,12 @@ describe('factor eigendecomposition and damping (inverse.ts, damping.ts)', () =>
     assert.equal(piAdjustment([1, 3], [2, 2, 2, 2]), 1);
     assert.ok(Math.abs(piAdjustment([8, 8], [2]) - 2) < 1e-15);
     assert.equal(piAdjustment([0, 0], [1]), 1);
-    const { denominators, pi } = dampedSpectrum([8, 8], [2], 0.01, 1, 'factored');
-    assert.equal(pi, 2);
-    assert.ok(Math.abs(denominators[0] - (8 + 2 * 0.1) * (2 + 0.1 / 2)) < 1e-12);
-    const eig = dampedSpectrum([1, 2], [3], 0.5, 4, 'eigen');
-    assert.deepEqual(Array.from(eig.denominators), [4 * 3 + 0.5, 4 * 6 + 0.5]);
+    // Factored: the Kronecker eigenvalue T (a + pi r)(s + r/pi), here from the two factor spectra's inverses.
+    assert.equal(factoredShifts(8, 2, 0.01, 1).pi, 2);
+    const { a, s } = factoredInverseSpectra([8, 8], [2], 0.01, 1);
+    assert.ok(Math.abs(1 / (a[0] * s[0]) - (8 + 2 * 0.1) * (2 + 0.1 / 2)) < 1e-12);
+    const eig = eigenDenominators([1, 2], [3], 0.5, 4);
+    assert.deepEqual(Array.from(eig), [4 * 3 + 0.5, 4 * 6 + 0.5]);
   });
 });
 

@@ -1,21 +1,12 @@
-// Damping of a K-FAC block in the Kronecker eigenbasis (science.md section 6). With A = Q_A diag(a) Q_A^T
-// and S = Q_S diag(s) Q_S^T, a block T * A (x) S acting on the gradient matrix G [d_A, d_S] (rows: inputs
-// with the homogeneous 1 last; columns: outputs) is inverted as
-//     C^-1 G = Q_A ((Q_A^T G Q_S) ./ D) Q_S^T
-// where D[i][j] is the damped eigenvalue of the Kronecker product:
-//   eigen    (KFAC-Pytorch, exact Tikhonov):   D = T * a_i s_j + lambda
-//   factored (official, pi-adjusted Tikhonov): D = T * (a_i + pi sqrt(lambda/T)) (s_j + sqrt(lambda/T) / pi),
-//            pi = sqrt((tr A / d_A) / (tr S / d_S)); conv layers use lambda/T (T = 1 for dense).
-// The factored form is (A + pi sqrt(l) I)^-1 (x) (S + sqrt(l)/pi I)^-1 / T with l = lambda / T.
-
-export type DampingScheme = 'factored' | 'eigen';
-
-export interface DampedSpectrum {
-  /** D, row-major [d_A, d_S]. */
-  denominators: Float64Array;
-  /** The factored scheme's pi (1 for eigen, or when a trace is 0). */
-  pi: number;
-}
+// Damping of a K-FAC block (science.md section 6). With A = Q_A diag(a) Q_A^T and S = Q_S diag(s) Q_S^T, a
+// block T * A (x) S acting on the gradient matrix G [d_A, d_S] (rows: inputs with the homogeneous 1 last;
+// columns: outputs) is damped and inverted as one of:
+//   eigen    (KFAC-Pytorch, exact Tikhonov): C^-1 G = Q_A ((Q_A^T G Q_S) ./ D) Q_S^T in the Kronecker
+//            eigenbasis, D[i][j] = T * a_i s_j + lambda (eigenDenominators);
+//   factored (official, pi-adjusted Tikhonov): (A + pi r I)^-1 G (S + r/pi I)^-1 / T with r = sqrt(lambda/T),
+//            pi = sqrt((tr A / d_A) / (tr S / d_S)) (factoredShifts; conv layers use lambda/T, T = 1 for
+//            dense), i.e. the Kronecker eigenvalue T (a_i + pi r)(s_j + r/pi), which factors into one
+//            inverse per factor (factoredInverseSpectra, or newtonSchulz.ts on the device).
 
 /** tr F of a row-major n x n host copy (float64 sum). */
 export function traceOf(f: ArrayLike<number>, n: number): number {
@@ -75,24 +66,16 @@ export function factoredInverseSpectra(
   };
 }
 
-export function dampedSpectrum(
+/** The eigen scheme's damped Kronecker eigenvalues D = T a_i s_j + lambda, row-major [d_A, d_S]. */
+export function eigenDenominators(
   eigA: ArrayLike<number>,
   eigS: ArrayLike<number>,
   damping: number,
   locations: number,
-  scheme: DampingScheme,
-): DampedSpectrum {
-  const dA = eigA.length;
+): Float64Array {
   const dS = eigS.length;
-  const T = locations;
-  const denominators = new Float64Array(dA * dS);
-  if (scheme === 'eigen') {
-    for (let i = 0; i < dA; i++)
-      for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * eigA[i] * eigS[j] + damping;
-    return { denominators, pi: 1 };
-  }
-  const { pi, shiftA, shiftS } = factoredShifts(mean(eigA), mean(eigS), damping, T);
-  for (let i = 0; i < dA; i++)
-    for (let j = 0; j < dS; j++) denominators[i * dS + j] = T * (eigA[i] + shiftA) * (eigS[j] + shiftS);
-  return { denominators, pi };
+  const denominators = new Float64Array(eigA.length * dS);
+  for (let i = 0; i < eigA.length; i++)
+    for (let j = 0; j < dS; j++) denominators[i * dS + j] = locations * eigA[i] * eigS[j] + damping;
+  return denominators;
 }

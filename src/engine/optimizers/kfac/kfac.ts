@@ -29,7 +29,7 @@ import type { Optimizer, OptimizerContext, Param } from '../optimizer';
 import { decayCoefficient } from '../regularization';
 import { gradientOf, restoreAll, SlotSet } from '../slots';
 import { type CurvatureKind, curvatureNoise } from './curvature';
-import { dampedSpectrum, factoredInverseSpectra, factoredShifts, traceOf } from './damping';
+import { eigenDenominators, factoredInverseSpectra, factoredShifts, traceOf } from './damping';
 import { EigenPool } from './eigenPool';
 import { emaUpdate } from './factors';
 import { type SymmetricEigen, symmetricEigen } from './inverse';
@@ -625,13 +625,7 @@ export class KfacOptimizer implements Optimizer {
       };
       return;
     }
-    const { denominators } = dampedSpectrum(
-      eA.values,
-      eS.values,
-      this.spec.damping,
-      b.locations,
-      this.spec.dampingScheme,
-    );
+    const denominators = eigenDenominators(eA.values, eS.values, this.spec.damping, b.locations);
     b.inverse = {
       kind: 'eigenbasis',
       qA: tf.tensor2d(Float32Array.from(eA.vectors), [b.dA, b.dA]),
