@@ -8,6 +8,7 @@
 //   wdlab download NAME [--data-dir DIR]   fetch CIFAR-10/100, MNIST or Fashion-MNIST (md5-checked)
 //   wdlab summary SPEC                     the layer table and parameter count of the spec's network(s)
 //   wdlab preset list|new NAME             the paper's 64 released configurations as specs (cli/preset.ts)
+//   wdlab engine list|install|check        the native training engines (cli/engine.ts)
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
@@ -17,6 +18,7 @@ import { type SweepObserver, SweepRun } from '../runner/sweep';
 import type { TrialResult } from '../runner/trialRunner';
 import { formatDiagnostic, loadSpecFile, resolvedSpecDiagnostics, trialLabel } from '../spec';
 import { downloadCommand } from './download';
+import { EngineInputError, engineCommand } from './engine';
 import { PresetInputError, presetCommand } from './preset';
 import { ReportInputError, resolveReportRuns, writeReport } from './report';
 import { formatSummary } from './summary';
@@ -40,17 +42,24 @@ Usage:
   wdlab preset new NAME [--cpu] [-o FILE] write one as a spec (NAME from the list, or table1: the whole
                                           grid as one sweep); --cpu scales it down for a CPU; default
                                           FILE: NAME.wdlab.json, never overwritten; -o - prints it
+  wdlab engine list                       the native training engines and where each is found
+  wdlab engine install ENGINE [--source auto|download|wheel] [--wheel FILE] [--python PYTHON]
+                                          install tensorflow (tfjs-node, CPU), tensorflow-gpu (CUDA)
+                                          or webgpu into the engines folder; tensorflow offline: built
+                                          from a local tensorflow-cpu wheel (pip's index, or --wheel)
+  wdlab engine check ENGINE               load an engine as a trainer would and run a step's kernels
 
 Options:
   --runs-dir DIR   where runs are stored (default: $WDLAB_RUNS_DIR or ${DEFAULT_RUNS_DIR})
   --data-dir DIR   where datasets are stored (default: $WDLAB_DATA or ~/.cache/wdlab/datasets)
+  --engines-dir DIR  where engines are installed (default: $WDLAB_ENGINES or ~/.cache/wdlab/engines)
   --quiet          print only the summary
   -h, --help       this help;  --version  the version
 
 Exit codes: 0 success, 1 a trial failed, 2 invalid input, 130 stopped by the user.`;
 
 /** The subcommands, for the unknown-command message. */
-const COMMANDS = ['validate', 'run', 'list', 'report', 'summary', 'preset', 'download'];
+const COMMANDS = ['validate', 'run', 'list', 'report', 'summary', 'preset', 'download', 'engine'];
 
 /** A usage or input error: printed without a stack, exit code 2. */
 class UsageError extends Error {}
@@ -266,6 +275,11 @@ export async function main(argv: string[]): Promise<number> {
       optimizer: { type: 'string' },
       variant: { type: 'string' },
       cpu: { type: 'boolean' },
+      // wdlab engine
+      source: { type: 'string' },
+      wheel: { type: 'string' },
+      python: { type: 'string' },
+      'engines-dir': { type: 'string' },
     },
   });
   if (values.version) {
@@ -298,6 +312,13 @@ export async function main(argv: string[]): Promise<number> {
         return presetCommand(rest, values);
       } catch (e) {
         if (e instanceof PresetInputError) throw new UsageError(e.message);
+        throw e;
+      }
+    case 'engine':
+      try {
+        return await engineCommand(rest, values);
+      } catch (e) {
+        if (e instanceof EngineInputError) throw new UsageError(e.message);
         throw e;
       }
     default:

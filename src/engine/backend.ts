@@ -4,10 +4,10 @@
 // package, engines.md), then wasm (XNNPACK + SIMD), then the pure-JS cpu backend.
 // Probing never throws: every skipped backend is reported with the reason, for run.json and the UI.
 import '@tensorflow/tfjs-backend-cpu';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../spec/types';
+import { ENGINE_PACKAGES, requireEngine } from './engines';
 import { tf } from './tf';
 import { tryWebgpu } from './webgpu';
 
@@ -30,30 +30,29 @@ export interface BackendOptions {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
-/** Loads a native tfjs binding by name at run time (never bundled: it is an optional dependency). */
-function requireOptional(name: string): unknown {
-  // createRequire keeps the bundler from resolving (and failing on) the optional package at build time.
-  return createRequire(__filename)(name);
-}
-
+/** The native engines `tensorflow` tries, GPU first; the engine that loaded is named in the device. */
 async function tryTensorflow(): Promise<string> {
   const errors: string[] = [];
-  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+  for (const engine of ['tensorflow-gpu', 'tensorflow'] as const) {
     try {
-      requireOptional(pkg);
-      // The native binding registers itself against its own copy of tfjs-core; ours must see it.
+      const loaded = requireEngine(engine);
+      const where = loaded.source === 'engines' ? `from ${loaded.path}` : 'from node_modules';
+      // The binding registers itself in the global tfjs engine, which its own copy of tfjs-core shares
+      // with the one bundled here (tfjs keeps its engine and kernel registry on the global object).
       if (!tf.findBackendFactory('tensorflow')) {
-        errors.push(`${pkg} loaded but registered no backend with this engine's tfjs-core`);
+        errors.push(
+          `${ENGINE_PACKAGES[engine]} loaded ${where} but registered no backend with this engine's tfjs-core`,
+        );
         continue;
       }
-      if (await tf.setBackend('tensorflow')) return pkg;
-      errors.push(`${pkg} could not initialise`);
+      if (await tf.setBackend('tensorflow'))
+        return `${ENGINE_PACKAGES[engine]} ${where}${loaded.library ? `, ${loaded.library}` : ''}`;
+      errors.push(`${ENGINE_PACKAGES[engine]} could not initialise`);
     } catch (e) {
-      const missing = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && errorText(e).includes(pkg);
-      errors.push(missing ? `${pkg} not installed` : `${pkg}: ${errorText(e)}`);
+      errors.push(errorText(e));
     }
   }
-  throw new Error(errors.join('; '));
+  throw new Error(`${errors.join('; ')}; install it with "wdlab engine install tensorflow"`);
 }
 
 async function tryWasm(options: BackendOptions): Promise<string> {

@@ -5,9 +5,9 @@
 // EGL_PLATFORM=surfaceless; Debian libegl1 libgl1-mesa-dri): slow, but the same kernels, which is what the
 // cross-backend tests use. tfjs-backend-webgpu registers itself only if navigator.gpu exists when it
 // loads, so this module registers the backend itself once Dawn has an adapter.
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { resolveEngine } from './engines';
 import { tf } from './tf';
 
 /** The parts of the `webgpu` package's API used here (its own types need the DOM's WebGPU typings). */
@@ -41,7 +41,7 @@ let dawn: Promise<Dawn> | undefined;
 /** `webgpu` is an ES module around a native addon: imported at run time from node_modules, never bundled. */
 function loadDawn(): Promise<Dawn> {
   if (!dawn) {
-    const url = pathToFileURL(createRequire(__filename).resolve('webgpu')).href;
+    const url = pathToFileURL(resolveEngine('webgpu').module).href;
     // A real dynamic import (esbuild would turn `import()` into require(), which cannot load ES modules).
     const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<Dawn>;
     dawn = importModule(url);
