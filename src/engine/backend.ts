@@ -30,12 +30,28 @@ export interface BackendOptions {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
+/**
+ * Runs `load` with tfjs's and TensorFlow's start-up messages off: tfjs-node brings the whole tfjs union package, whose second copy of
+ * the cpu backend re-registers ~200 kernels in the shared registry, each with a warning on stderr.
+ */
+function quietly<T>(load: () => T): T {
+  // TensorFlow's own INFO lines (oneDNN, CPU features) would end up in a failed run's reason.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const prod = tf.env().getBool('PROD');
+  tf.env().set('PROD', true);
+  try {
+    return load();
+  } finally {
+    tf.env().set('PROD', prod);
+  }
+}
+
 /** The native engines `tensorflow` tries, GPU first; the engine that loaded is named in the device. */
 async function tryTensorflow(): Promise<string> {
   const errors: string[] = [];
   for (const engine of ['tensorflow-gpu', 'tensorflow'] as const) {
     try {
-      const loaded = requireEngine(engine);
+      const loaded = quietly(() => requireEngine(engine));
       const where = loaded.source === 'engines' ? `from ${loaded.path}` : 'from node_modules';
       // The binding registers itself in the global tfjs engine, which its own copy of tfjs-core shares
       // with the one bundled here (tfjs keeps its engine and kernel registry on the global object).

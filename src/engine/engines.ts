@@ -101,12 +101,12 @@ function fromFirstPlace<T>(
     } catch (e) {
       errors.push(
         isMissing(e, pkg)
-          ? `not installed ${source === 'bundle' ? where : `in ${where}`}`
+          ? `not ${source === 'bundle' ? where : `in ${where}`}`
           : `${where}: ${errorText(e)}`,
       );
     }
   }
-  throw new Error(`${pkg} ${errors.join('; ')}`);
+  throw new Error(`${pkg}: ${errors.join('; ')}`);
 }
 
 /** Resolves an engine's entry file without loading it (webgpu is an ES module its caller imports). */

@@ -7,3 +7,15 @@ export function explainFailure(message: string): string {
   if (!WASM_OUT_OF_MEMORY.test(message)) return message;
   return `the wasm backend ran out of its 32-bit WebAssembly memory (${message.split('\n')[0]}): use a smaller training.batchSize or model.width, or a GPU backend (tensorflow, webgpu)`;
 }
+
+/**
+ * Lines a native engine prints at start-up on every run (TensorFlow's absl INFO/WARNING log lines about
+ * oneDNN and CPU features): not a reason for a failure, so kept out of the stderr tail a failure quotes.
+ */
+const ENGINE_NOISE = [
+  /^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/,
+  /^[IW]\d{4} [\d:.]+\s+\d+ [\w.]+\.cc:\d+\] /,
+  /^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$/,
+];
+
+export const isEngineNoise = (line: string): boolean => ENGINE_NOISE.some((re) => re.test(line.trim()));

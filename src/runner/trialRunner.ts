@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentSpec } from '../spec/types';
+import { isEngineNoise } from './failures';
 import {
   type FromTrainer,
   isFromTrainer,
@@ -119,7 +120,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.trim() === '') continue;
         this.emit('log', line, stream);
-        if (stream === 'stderr') {
+        if (stream === 'stderr' && !isEngineNoise(line)) {
           this.stderrTail.push(line);
           if (this.stderrTail.length > (this.options.stderrLines ?? 20)) this.stderrTail.shift();
         }

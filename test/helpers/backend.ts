@@ -17,3 +17,9 @@ export function repoRoot(): string {
 export const wasmDir = (): string => join(repoRoot(), 'dist', 'wasm');
 export const trainerPath = (): string => join(repoRoot(), 'dist', 'trainer.js');
 export const cliPath = (): string => join(repoRoot(), 'dist', 'cli.js');
+
+/**
+ * CI builds the native engine (wdlab engine install tensorflow) and sets WDLAB_REQUIRE_TENSORFLOW=1: there a
+ * test on the `tensorflow` backend must run, not skip. Elsewhere it skips, saying why.
+ */
+export const requireTensorflow = (): boolean => process.env.WDLAB_REQUIRE_TENSORFLOW === '1';

@@ -2,7 +2,7 @@
 // other message passes through unchanged.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { explainFailure } from '../../../src/runner/failures';
+import { explainFailure, isEngineNoise } from '../../../src/runner/failures';
 
 describe('failure reasons', () => {
   test('wasm out-of-memory errors name the cause and what to change', () => {
@@ -20,5 +20,24 @@ describe('failure reasons', () => {
   test('other messages are left as they are', () => {
     const raw = 'diverged at step 12 (training loss not finite)';
     assert.equal(explainFailure(raw), raw);
+  });
+});
+
+describe('native engine start-up lines', () => {
+  test("TensorFlow's absl INFO/WARNING start-up lines are noise; its errors and the trainer's are not", () => {
+    // As libtensorflow 2.21 printed them when the tfjs-node binding loaded here.
+    for (const line of [
+      'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR',
+      'I0000 00:00:1796230430.754456    5546 port.cc:153] oneDNN custom operations are on. You may see slightly different numerical results.',
+      'I0000 00:00:1796230430.797018    5546 cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use available CPU instructions.',
+      'To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.',
+    ])
+      assert.ok(isEngineNoise(line), line);
+    for (const line of [
+      'E0000 00:00:1796230430.1 5546 op_kernel.cc:1830] OP_REQUIRES failed at conv_ops.cc:1035 : RESOURCE_EXHAUSTED: OOM',
+      'Error: no usable backend for "tensorflow"',
+      'I am not a log line',
+    ])
+      assert.ok(!isEngineNoise(line), line);
   });
 });
