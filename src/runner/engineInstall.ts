@@ -203,19 +203,23 @@ async function buildFromWheel(
       `${python} not found: the binding is built with node-gyp, which needs Python 3 (and pip to find the wheel); install Python 3, or pass --python`,
     );
 
+  // The wheel first: every check that needs no download fails before npm fetches anything.
+  const wheel = options.wheel ?? (await wheelFromPip(python, join(dirname(staging), 'wheels'), step, log));
+  if (!existsSync(wheel)) throw new EngineInstallError(`no such wheel: ${wheel}`);
+  const listed = await run(python, ['-c', LIST, wheel], { log });
+  if (listed.code !== 0)
+    throw new EngineInstallError(
+      `${wheel} is not a TensorFlow wheel with the C API (libtensorflow_cc.so.2, libtensorflow_framework.so.2, include/tensorflow/c/c_api.h): ${lastLines(listed.output, 1)}`,
+    );
+
   step(`npm install --ignore-scripts ${spec} ${NODE_GYP} (the package's files, without its download)`);
   const r = await npm(['--ignore-scripts', spec, NODE_GYP]);
   if (r.code !== 0) throw new EngineInstallError(`npm install ${spec} failed: ${lastLines(r.output)}`);
   const pkgDir = join(staging, 'node_modules', '@tensorflow', 'tfjs-node');
 
-  const wheel = options.wheel ?? (await wheelFromPip(python, join(dirname(staging), 'wheels'), step, log));
-  if (!existsSync(wheel)) throw new EngineInstallError(`no such wheel: ${wheel}`);
   step(`extracting libtensorflow and its C API headers from ${wheel}`);
   const x = await run(python, ['-c', EXTRACT, wheel, join(pkgDir, 'deps')], { log });
-  if (x.code !== 0)
-    throw new EngineInstallError(
-      `${wheel} is not a tensorflow-cpu wheel with libtensorflow_cc.so.2: ${lastLines(x.output)}`,
-    );
+  if (x.code !== 0) throw new EngineInstallError(`extracting ${wheel} failed: ${lastLines(x.output)}`);
   const wheelVersion = /tensorflow(?:_cpu)?-([0-9][^-]*)-/.exec(wheel)?.[1] ?? 'unknown version';
 
   step('compiling the binding with node-gyp');
@@ -251,6 +255,20 @@ async function buildFromWheel(
   rmSync(join(pkgDir, 'deps', 'include'), { recursive: true, force: true });
   return `tensorflow-cpu ${wheelVersion} wheel (libtensorflow_cc.so.2, built here)`;
 }
+
+/** Exits non-zero, naming what is missing, unless the wheel has the libraries and headers the binding needs. */
+const LIST = `
+import sys, zipfile
+try:
+    names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+except Exception as e:
+    sys.exit('not a zip archive (%s)' % e)
+need = ['tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2',
+        'tensorflow/include/tensorflow/c/c_api.h', 'tensorflow/include/tensorflow/c/eager/c_api.h']
+missing = [n for n in need if n not in names]
+if missing:
+    sys.exit('it has no ' + ', '.join(missing))
+`;
 
 /** Unpacks the wheel's two libraries into deps/lib (with the names the binding links) and include/. */
 const EXTRACT = `
