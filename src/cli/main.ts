@@ -136,6 +136,7 @@ function consoleObserver(quiet: boolean): SweepObserver {
         console.log(
           `  backend ${b?.name} — ${b?.device}${skipped}; ${info.parameterCount?.toLocaleString('en')} parameters`,
         );
+        if (b?.hint) console.log(`  faster: ${b.hint}`);
         const invariant = (info.layers ?? []).filter((l) => l.scaleInvariant).map((l) => l.name);
         // Which layers mechanism 1 applies to is decided by the model structure (followed by BN, no affine).
         console.log(`  scale-invariant (BN) layers: ${invariant.length > 0 ? invariant.join(', ') : 'none'}`);

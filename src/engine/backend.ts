@@ -21,7 +21,13 @@ export interface BackendInfo {
   /** Backends tried first and why they were skipped. */
   skipped: { name: string; reason: string }[];
   versions: Record<string, string>;
+  /** Where a faster engine than the one running exists for this machine but is not installed: how to get it. */
+  hint?: string;
 }
+
+/** What `auto` says when it ran on wasm or cpu because no native TensorFlow engine was found. */
+export const NATIVE_ENGINE_HINT =
+  'native TensorFlow trains several times faster on a CPU: install it with "wdlab engine install tensorflow" or the command "Weight Decay Lab: Install Training Engine"';
 
 export interface BackendOptions {
   /** Folder with tfjs-backend-wasm's .wasm files; defaults to `wasm/` beside the running bundle. */
@@ -120,7 +126,16 @@ export async function initBackend(
       // Asked for by name, a software adapter (Mesa llvmpipe) is accepted; `auto` wants a real GPU.
       else device = await tryWebgpu({ allowSoftware: requested === 'webgpu' });
       await tf.ready();
-      return { name, tfjsBackend: tf.getBackend(), device, skipped, versions: versions() };
+      const slow = name === 'wasm' || name === 'cpu';
+      const hint = slow && skipped.some((s) => s.name === 'tensorflow') ? NATIVE_ENGINE_HINT : undefined;
+      return {
+        name,
+        tfjsBackend: tf.getBackend(),
+        device,
+        skipped,
+        versions: versions(),
+        ...(hint ? { hint } : {}),
+      };
     } catch (e) {
       skipped.push({ name, reason: errorText(e) });
     }

@@ -6,6 +6,7 @@ import { basename, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { trialLabel } from '../spec';
 import { downloadDatasetCommand } from './datasetDownload';
+import { installEngineCommand } from './engineInstall';
 import type { ExperimentRunner, JobOutcome } from './experimentRunner';
 import { exists } from './files';
 import { newFromPaper } from './newFromPaper';
@@ -361,6 +362,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (folder) diagnostics.revalidateAll();
       return folder;
     }),
+
+    register('wdlab.installEngine', (engine?: unknown) => installEngineCommand(log, engine)),
   ];
 }
 

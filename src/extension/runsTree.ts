@@ -145,7 +145,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       title: 'Show Results',
       arguments: [{ kind: 'run', id: run.id }],
     };
-    const md = new vscode.MarkdownString();
+    const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${info.trial.label || info.name}**\n\n`);
     md.appendMarkdown(`Run \`${run.id}\` — ${info.status}`);
     if (info.trial.count > 1) md.appendMarkdown(` (trial ${info.trial.index + 1} of ${info.trial.count})`);
@@ -155,6 +155,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       md.appendMarkdown(`Backend: ${info.backend.name} on ${info.backend.device}\n\n`);
       // Why `auto` passed over the faster backends (issue 7: the choice and the reasons, in the UI too).
       for (const s of info.backend.skipped) md.appendText(`Skipped ${s.name}: ${s.reason}\n\n`);
+      if (info.backend.hint) md.appendMarkdown(`$(zap) Faster: ${info.backend.hint}\n\n`);
     }
     const acc = percent(run.final['test/accuracy']);
     if (acc) md.appendMarkdown(`Final test accuracy: ${acc}\n\n`);

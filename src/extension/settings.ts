@@ -24,9 +24,12 @@ export function stopGraceMs(): number {
  * `wdlab.dataDirectory`, absolute (`~` is the home folder; a relative path is resolved against the first
  * workspace folder, else the home folder), or undefined when unset (engine/data/locate.ts then decides).
  */
-export function dataDirectory(): string | undefined {
+export const dataDirectory = (): string | undefined => absolutePath('dataDirectory');
+
+/** A path setting made absolute: `~` is the home folder, a relative path the first workspace folder's. */
+function absolutePath(setting: string): string | undefined {
   const folder = vscode.workspace.workspaceFolders?.[0];
-  const configured = vscode.workspace.getConfiguration('wdlab', folder).get<string>('dataDirectory')?.trim();
+  const configured = vscode.workspace.getConfiguration('wdlab', folder).get<string>(setting)?.trim();
   if (!configured) return undefined;
   const value =
     configured === '~' || configured.startsWith('~/') ? join(homedir(), configured.slice(1)) : configured;
@@ -34,8 +37,15 @@ export function dataDirectory(): string | undefined {
   return join(folder ? folder.uri.fsPath : homedir(), value);
 }
 
-/** What the trainer processes add to their environment: WDLAB_DATA from `wdlab.dataDirectory` when set. */
+/** `wdlab.enginePath` (the engines folder; engine/engines.ts), absolute, or undefined when unset. */
+export const enginePath = (): string | undefined => absolutePath('enginePath');
+
+/**
+ * What the trainer processes add to their environment: WDLAB_DATA from `wdlab.dataDirectory` and
+ * WDLAB_ENGINES from `wdlab.enginePath`, when set.
+ */
 export function trainerEnv(): Record<string, string> {
   const dir = dataDirectory();
-  return dir ? { WDLAB_DATA: dir } : {};
+  const engines = enginePath();
+  return { ...(dir ? { WDLAB_DATA: dir } : {}), ...(engines ? { WDLAB_ENGINES: engines } : {}) };
 }

@@ -20,6 +20,8 @@ export interface BackendReport {
   device: string;
   skipped: { name: string; reason: string }[];
   versions: Record<string, string>;
+  /** How to get a faster engine for this machine, where one exists but is not installed. */
+  hint?: string;
 }
 
 export interface TrainingProgress {

@@ -101,6 +101,13 @@ describe('the native TensorFlow engine', () => {
     assert.ok(skipped, JSON.stringify(run.backend));
     assert.match(skipped.reason, /@tensorflow\/tfjs-node: not beside the bundle; not in .*wdlab-no-engines-/);
     assert.match(skipped.reason, /wdlab engine install tensorflow/);
+    // run.json says how to get the faster engine, and the CLI printed it.
+    assert.match(
+      run.backend?.hint ?? '',
+      /native TensorFlow .*wdlab engine install tensorflow.*Install Training Engine/,
+    );
+    const shown = await runCli(['run', 'auto.wdlab.json'], cwd, { WDLAB_ENGINES: engines });
+    assert.match(shown.stdout, /faster: native TensorFlow/);
   });
 
   test('1,000 steps (MLP-BN, AdamW; K-FAC-G with Newton-Schulz inverses): constant live tensors', async (t) => {
