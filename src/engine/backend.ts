@@ -5,6 +5,7 @@
 // Probing never throws: every skipped backend is reported with the reason, for run.json and the UI.
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
+import util from 'node:util';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../spec/types';
 import { ENGINE_PACKAGES, requireEngine } from './engines';
@@ -37,10 +38,21 @@ export interface BackendOptions {
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 /**
+ * tfjs-node 4.22 calls `util.isNullOrUndefined` and `util.isArray`, which Node 23 removed (code-server's
+ * extension host runs Node 24): put them back, as they were, before it loads.
+ */
+function restoreUtilPredicates(): void {
+  const legacy = util as unknown as Record<string, unknown>;
+  legacy.isNullOrUndefined ??= (value: unknown) => value === null || value === undefined;
+  legacy.isArray ??= Array.isArray;
+}
+
+/**
  * Runs `load` with tfjs's and TensorFlow's start-up messages off: tfjs-node brings the whole tfjs union package, whose second copy of
  * the cpu backend re-registers ~200 kernels in the shared registry, each with a warning on stderr.
  */
 function quietly<T>(load: () => T): T {
+  restoreUtilPredicates();
   // TensorFlow's own INFO lines (oneDNN, CPU features) would end up in a failed run's reason.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const prod = tf.env().getBool('PROD');

@@ -23,6 +23,7 @@ import {
   engineFolder,
   enginesDirectory,
 } from '../engine/engines';
+import { isEngineNoise } from './failures';
 
 /** The versions installed: tfjs-node at the tfjs-core version this project bundles. */
 export const ENGINE_VERSIONS: Record<EngineName, string> = {
@@ -402,7 +403,11 @@ async function checkEngine(
     log,
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', WDLAB_ENGINE_FOLDER: folder },
   });
-  if (r.code !== 0)
-    throw new EngineInstallError(`the installed engine does not load: ${lastLines(r.output)}`);
-  return lastLines(r.output, 1);
+  // What the engine said, less TensorFlow's start-up notices, which would hide the error.
+  const said = r.output
+    .split('\n')
+    .filter((line) => !isEngineNoise(line))
+    .join('\n');
+  if (r.code !== 0) throw new EngineInstallError(`the installed engine does not load: ${lastLines(said)}`);
+  return lastLines(said, 1);
 }

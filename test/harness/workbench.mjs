@@ -90,6 +90,58 @@ process.on('exit', () => {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** HOME, XDG folders and TMPDIR inside `runDir`, and the environment code-server runs with. */
+function serverEnv(runDir, dirs) {
+  const home = join(runDir, 'home');
+  const xdg = {
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+  };
+  // VS Code's IPC sockets and the TypeScript server's files go to TMPDIR: keep them in the run folder.
+  const tmp = join(runDir, 'tmp');
+  for (const d of [home, tmp, ...dirs, ...Object.values(xdg)]) {
+    mkdirSync(d, { recursive: true });
+  }
+  // A VS Code terminal (or a test runner inside one) leaks VSCODE_* and ELECTRON_* variables that
+  // would make the server think it is a child of another VS Code.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(VSCODE_|ELECTRON_|CODE_SERVER_|PASSWORD$|HASHED_PASSWORD$)/.test(k),
+    ),
+  );
+  return Object.assign(env, xdg, { HOME: home, TMPDIR: tmp, NODE_OPTIONS: '' });
+}
+
+/**
+ * Installs a packaged extension (.vsix) into `extensionsDir` with code-server's own
+ * `--install-extension`, as a user's "Install from VSIX..." does; resolves with its output.
+ */
+export async function installVsix({ runDir, userDataDir, extensionsDir, vsix }) {
+  const env = serverEnv(runDir, [userDataDir, extensionsDir]);
+  const args = [
+    codeServerEntry,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--install-extension',
+    vsix,
+  ];
+  const child = spawn(node24, args, { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`code-server --install-extension ${vsix} exited ${code}:\n${output}`);
+  return output;
+}
+
 /**
  * Starts code-server in its own process group (it forks a file watcher, the extension host, a pty
  * host...), so that stop() can end all of them with one `kill -- -PGID`.
@@ -103,29 +155,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startCodeServer({ runDir, userDataDir, extensionsDir, vscodeOptions = [], logFile }) {
   const port = await freePort();
-  const home = join(runDir, 'home');
-  const xdg = {
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    XDG_STATE_HOME: join(home, '.local', 'state'),
-  };
-  // VS Code's IPC sockets and the TypeScript server's files go to TMPDIR: keep them in the run folder.
-  const tmp = join(runDir, 'tmp');
-  for (const d of [home, tmp, userDataDir, extensionsDir, ...Object.values(xdg)]) {
-    mkdirSync(d, { recursive: true });
-  }
+  const env = serverEnv(runDir, [userDataDir, extensionsDir]);
   const config = join(runDir, 'code-server.yaml');
   writeFileSync(config, 'auth: none\ncert: false\n');
-
-  // A VS Code terminal (or a test runner inside one) leaks VSCODE_* and ELECTRON_* variables that
-  // would make the server think it is a child of another VS Code.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !/^(VSCODE_|ELECTRON_|CODE_SERVER_|PASSWORD$|HASHED_PASSWORD$)/.test(k),
-    ),
-  );
-  Object.assign(env, xdg, { HOME: home, TMPDIR: tmp, NODE_OPTIONS: '' });
 
   const args = [
     codeServerEntry,
