@@ -3,6 +3,7 @@
 // last line (a write in progress) waits for the next read. No `vscode` here: unit-testable.
 import { open, stat } from 'node:fs/promises';
 import type { MetricRecord } from '../runner/protocol';
+import { type DamagedLine, parseJsonl } from '../runner/runStore';
 
 /** What one read added: the new records, and whether they replace everything read before. */
 export interface MetricsDelta {
@@ -17,12 +18,18 @@ export interface MetricsDelta {
  */
 export class MetricsFollower {
   private offset = 0;
+  /** Complete lines read so far (for the line numbers of damaged ones). */
+  private lines = 0;
   private inode?: number;
   private leftover = '';
   private readonly all: MetricRecord[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly file: string) {}
+  /** `onDamaged` hears of each complete line that is not a record (it is skipped; the rest is shown). */
+  constructor(
+    readonly file: string,
+    private readonly onDamaged: (d: DamagedLine) => void = () => {},
+  ) {}
 
   /** Every record read so far. */
   get records(): readonly MetricRecord[] {
@@ -66,24 +73,22 @@ export class MetricsFollower {
     } finally {
       await handle.close();
     }
-    const lines = text.split('\n');
     // The part after the last newline is incomplete (or empty): keep it for the next read.
-    this.leftover = lines.pop() ?? '';
-    const records: MetricRecord[] = [];
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        records.push(JSON.parse(line) as MetricRecord);
-      } catch {
-        // A corrupt line in the middle is skipped here; `wdlab list` reports it.
-      }
-    }
+    const end = text.lastIndexOf('\n') + 1;
+    this.leftover = text.slice(end);
+    const linesBefore = this.lines;
+    const complete = text.slice(0, end);
+    this.lines += complete.split('\n').length - 1;
+    const records = parseJsonl<MetricRecord>(complete, this.file, (d) =>
+      this.onDamaged({ ...d, line: d.line + linesBefore }),
+    );
     this.all.push(...records);
     return { records, reset };
   }
 
   private restart(): void {
     this.offset = 0;
+    this.lines = 0;
     this.leftover = '';
     this.inode = undefined;
     this.all.length = 0;

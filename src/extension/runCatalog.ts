@@ -185,7 +185,12 @@ export class RunCatalog implements vscode.Disposable {
     if (!entry) {
       const run = this.runs.get(id);
       const dir = run?.dir ?? join(this.runsDir, id);
-      entry = { follower: new MetricsFollower(runFiles(dir).metrics), refs: 0 };
+      entry = {
+        follower: new MetricsFollower(runFiles(dir).metrics, (d) =>
+          this.log.warn(`${d.file}:${d.line}: not a JSON record (${d.message}); skipped`),
+        ),
+        refs: 0,
+      };
       this.followers.set(id, entry);
     }
     entry.refs += 1;

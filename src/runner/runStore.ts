@@ -17,6 +17,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
@@ -64,6 +65,8 @@ export const runFiles = (runDir: string) => ({
   run: join(runDir, 'run.json'),
   metrics: join(runDir, 'metrics.jsonl'),
   superseded: join(runDir, 'metrics.superseded.jsonl'),
+  /** Bytes of metrics.jsonl that were not records (a torn last line, a damaged line): kept, never dropped. */
+  unreadable: join(runDir, 'metrics.unreadable.jsonl'),
   checkpoint: join(runDir, 'checkpoint'),
   log: join(runDir, 'trainer.log'),
 });
@@ -142,40 +145,88 @@ export function appendMetric(runDir: string, record: MetricRecord): void {
   appendFileSync(runFiles(runDir).metrics, `${JSON.stringify(record)}\n`);
 }
 
-/** Parses JSONL text; an unterminated or unparsable last line (a torn write) is skipped, others throw. */
-export function parseJsonl<T>(text: string, file = 'metrics.jsonl'): T[] {
+/** A line of a JSONL file that is not a record. */
+export interface DamagedLine {
+  file: string;
+  /** 1-based. */
+  line: number;
+  text: string;
+  message: string;
+}
+
+/** Where readers report damaged lines by default: one line on stderr (the CLI's, the extension host's log). */
+export const warnDamagedLine = (d: DamagedLine): void => {
+  process.stderr.write(`warning: ${d.file}:${d.line}: not a JSON record (${d.message}); skipped\n`);
+};
+
+/**
+ * Parses JSONL text. A line that is not a JSON object is skipped and reported to `onDamaged` (with its
+ * file and line), so one bad line never hides the rest; an unterminated last line is a write in progress
+ * (or torn by a kill) and is skipped without a report.
+ */
+export function parseJsonl<T>(
+  text: string,
+  file = 'metrics.jsonl',
+  onDamaged: (d: DamagedLine) => void = warnDamagedLine,
+): T[] {
   const lines = text.split('\n');
   const out: T[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
+    const unterminated = i === lines.length - 1;
     try {
-      out.push(JSON.parse(line) as T);
+      const value = JSON.parse(line) as unknown;
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new Error('not an object');
+      out.push(value as T);
     } catch (e) {
-      const isLast = i === lines.length - 1;
-      if (!isLast) throw new Error(`${file}:${i + 1}: not a JSON record (${(e as Error).message})`);
+      if (!unterminated) onDamaged({ file, line: i + 1, text: line, message: (e as Error).message });
     }
   });
   return out;
 }
 
-export function readMetrics(runDir: string): MetricRecord[] {
+export function readMetrics(runDir: string, onDamaged?: (d: DamagedLine) => void): MetricRecord[] {
   const file = runFiles(runDir).metrics;
-  return existsSync(file) ? parseJsonl<MetricRecord>(readFileSync(file, 'utf8'), file) : [];
+  return existsSync(file) ? parseJsonl<MetricRecord>(readFileSync(file, 'utf8'), file, onDamaged) : [];
+}
+
+/**
+ * Before anything appends to metrics.jsonl again (a resume): a last line without its newline (the
+ * trainer was killed mid-write) is cut off, so the next record starts a line of its own; the cut bytes
+ * are appended to metrics.unreadable.jsonl. Returns how many bytes were cut.
+ */
+export function cutTornTail(runDir: string): number {
+  const files = runFiles(runDir);
+  if (!existsSync(files.metrics)) return 0;
+  const bytes = readFileSync(files.metrics);
+  if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return 0;
+  const keep = bytes.lastIndexOf(0x0a) + 1;
+  appendFileSync(files.unreadable, Buffer.concat([bytes.subarray(keep), Buffer.from('\n')]));
+  truncateSync(files.metrics, keep);
+  return bytes.length - keep;
 }
 
 /**
  * Before a resume from the checkpoint at `step`: records logged after it (by a run that died after
  * its last checkpoint) are moved to metrics.superseded.jsonl — kept, but out of the main series that
- * the resumed run is about to write again.
+ * the resumed run is about to write again. A torn last line and damaged lines go to
+ * metrics.unreadable.jsonl (cutTornTail), so the rewritten file holds records only and loses nothing.
  */
 export function supersedeMetricsAfter(runDir: string, step: number): number {
   const files = runFiles(runDir);
   if (!existsSync(files.metrics)) return 0;
-  const records = readMetrics(runDir);
+  cutTornTail(runDir);
+  const damaged: DamagedLine[] = [];
+  const records = readMetrics(runDir, (d) => {
+    warnDamagedLine(d);
+    damaged.push(d);
+  });
   const keep = records.filter((r) => r.step <= step);
   const moved = records.filter((r) => r.step > step);
-  if (moved.length === 0) return 0;
-  appendFileSync(files.superseded, moved.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  if (moved.length === 0 && damaged.length === 0) return 0;
+  if (damaged.length > 0) appendFileSync(files.unreadable, damaged.map((d) => `${d.text}\n`).join(''));
+  if (moved.length > 0) appendFileSync(files.superseded, moved.map((r) => `${JSON.stringify(r)}\n`).join(''));
   writeFileAtomic(files.metrics, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return moved.length;
 }

