@@ -28,8 +28,11 @@ export interface SpecLoadResult {
 
 export function loadSpecText(text: string): SpecLoadResult {
   const doc = parseSpecDocument(text);
-  // A syntax error leaves a partial tree: checking it would report phantom problems.
-  const syntaxBroken = doc.problems.some((p) => p.message.startsWith('syntax error'));
+  // A syntax error leaves a partial tree, and text nested too deep has none: checking either would report
+  // phantom problems.
+  const syntaxBroken =
+    doc.problems.some((p) => p.message.startsWith('syntax error')) ||
+    (doc.root === undefined && doc.problems.length > 0);
   const problems = syntaxBroken ? doc.problems : [...doc.problems, ...allSpecProblems(doc.value)];
   const diagnostics = problems
     .map((p) => locate(doc, p))

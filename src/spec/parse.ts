@@ -1,6 +1,14 @@
 // Parsing "JSON with comments" with jsonc-parser, keeping the tree so every problem can be placed at
 // a line and column of the user's text.
-import { getNodeValue, type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
+import {
+  createScanner,
+  getNodeValue,
+  type Node,
+  type ParseError,
+  parseTree,
+  printParseErrorCode,
+  SyntaxKind,
+} from 'jsonc-parser';
 import { formatPath, type Segment } from './paths';
 import { error, type Problem } from './problem';
 import type { SpecDiagnostic } from './types';
@@ -17,15 +25,79 @@ export interface SpecDocument {
   lineStarts: number[];
 }
 
+/**
+ * Deepest nesting of objects and arrays a spec may have. A real spec nests 5 levels (sweep.cases);
+ * far deeper text would overflow the parser's and the validator's recursion, so it is refused first.
+ */
+export const MAX_NESTING = 64;
+
 export function parseSpecDocument(text: string): SpecDocument {
+  const tooDeep = nestingBeyond(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    const problem: Problem = {
+      ...error(
+        [],
+        `nesting deeper than ${MAX_NESTING} levels of objects and arrays: not a spec (a spec nests about 5)`,
+      ),
+      range: { offset: tooDeep, length: 1 },
+    };
+    return { text, root: undefined, value: undefined, problems: [problem], lineStarts: lineStarts(text) };
+  }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const problems: Problem[] = errors.map((e) => ({
     ...error([], `syntax error: ${describeParseError(e)}`),
     range: { offset: e.offset, length: Math.max(e.length, 1) },
   }));
-  if (root && errors.length === 0) problems.push(...duplicateKeys(root, []));
+  if (root && errors.length === 0) problems.push(...duplicateKeys(root, []), ...nonFiniteNumbers(root, text));
   return { text, root, value: root ? getNodeValue(root) : undefined, problems, lineStarts: lineStarts(text) };
+}
+
+/** The offset of the bracket that opens level `max + 1`, or undefined (jsonc-parser's scanner: no recursion). */
+function nestingBeyond(text: string, max: number): number | undefined {
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+      depth += 1;
+      if (depth > max) return scanner.getTokenOffset();
+    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
+      depth -= 1;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Numbers JSON can write but a float64 cannot hold: `1e400` parses as Infinity, which no field accepts
+ * and which JSON.stringify would turn into null in spec.json.
+ */
+function nonFiniteNumbers(root: Node, text: string): Problem[] {
+  const problems: Problem[] = [];
+  const stack: { node: Node; segments: Segment[] }[] = [{ node: root, segments: [] }];
+  while (stack.length > 0) {
+    const { node, segments } = stack.pop()!;
+    if (node.type === 'number' && !Number.isFinite(node.value)) {
+      const written = text.slice(node.offset, node.offset + Math.min(node.length, 40));
+      problems.push({
+        ...error(
+          segments,
+          `not a finite number: ${written} is beyond the range of a 64-bit float (±1.8e308) and reads as ${node.value}`,
+        ),
+        range: { offset: node.offset, length: node.length },
+      });
+    } else if (node.type === 'object') {
+      for (const prop of node.children ?? []) {
+        const [keyNode, valueNode] = prop.children ?? [];
+        if (valueNode) stack.push({ node: valueNode, segments: [...segments, String(keyNode?.value)] });
+      }
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((child, i) => {
+        stack.push({ node: child, segments: [...segments, i] });
+      });
+    }
+  }
+  return problems;
 }
 
 /** `comma expected (CommaExpected)`: words for people, the code for searching. */

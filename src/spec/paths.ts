@@ -79,6 +79,8 @@ export function setAtPath(obj: object, dotted: string, v: unknown): void {
 export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (isPlainObject(v)) return 'an object';
+  // JSON.stringify writes Infinity and NaN as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

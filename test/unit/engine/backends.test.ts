@@ -1,4 +1,4 @@
-// Results are backend-independent (issue 7): the same training step — same initial weights, same
+// Results are backend-independent: the same training step — same initial weights, same
 // batch — on the pure-JS `cpu` backend (the reference), on `wasm`, and on `webgpu` where an adapter exists
 // (a GPU, or Mesa's llvmpipe through Dawn's OpenGL backend, which .ci/run installs). Compared: the losses
 // and the weight updates (relative L2 error) for an MLP with BN under SGD, a small ResNet with BN under SGD
@@ -6,195 +6,27 @@
 // and an MLP under AdamW.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type BackendInfo, initBackend } from '../../../src/engine/backend';
-import { loadDataset } from '../../../src/engine/data/registry';
-import { KfacOptimizer } from '../../../src/engine/optimizers';
-import { read } from '../../../src/engine/read';
-import { tf } from '../../../src/engine/tf';
-import { createTrainingState, trainStep } from '../../../src/engine/trainer';
-import { loadSpecText } from '../../../src/spec';
-import type { ExperimentSpec } from '../../../src/spec/types';
-import { requireTensorflow, wasmDir } from '../../helpers/backend';
-import { relativeError } from '../../helpers/compare';
+import { cases, compareWithCpu } from '../../helpers/crossBackend';
 
-function spec(over: object): ExperimentSpec {
-  const loaded = loadSpecText(JSON.stringify({ name: 'backends', ...over }));
-  assert.deepEqual(
-    loaded.diagnostics.filter((d) => d.severity === 'error'),
-    [],
-  );
-  return loaded.spec!;
-}
-
-const cases: { label: string; spec: ExperimentSpec }[] = [
-  {
-    label: 'MLP 64-[32, 32]-10 with BN, SGD + momentum + weight decay',
-    spec: spec({
-      data: { dataset: 'synthetic-vectors', trainSize: 64, testSize: 16 },
-      model: { arch: 'mlp', hidden: [32, 32], batchNorm: true },
-      optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
-      regularization: { type: 'weightDecay', coefficient: 5e-4 },
-      training: { batchSize: 32 },
-    }),
-  },
-  {
-    label: 'ResNet20 width 0.25 with BN, SGD + momentum + L2',
-    spec: spec({
-      data: { dataset: 'synthetic-images', trainSize: 16, testSize: 8 },
-      model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true },
-      optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 },
-      regularization: { type: 'l2', coefficient: 1e-3 },
-      training: { batchSize: 8, testBatchSize: 8 },
-    }),
-  },
-  {
-    // K-FAC-G's sampled logit noise comes from a host-side seeded generator (tf.randomNormal), so the
-    // curvature is the same on every backend. cpu and wasm eigendecompose the factors on the host (float64);
-    // webgpu inverts them on the device by Newton-Schulz (inverseMethod auto), so this case also checks
-    // that method against the eigenbasis, inside the 1e-4 tolerance.
-    label: 'MLP 64-[32]-10 with BN, K-FAC-G (statistics and inverses at the step)',
-    spec: spec({
-      data: { dataset: 'synthetic-vectors', trainSize: 64, testSize: 16 },
-      model: { arch: 'mlp', hidden: [32], batchNorm: true },
-      optimizer: { type: 'kfac-g', lr: 0.01, damping: 0.01, statsEvery: 1, inverseEvery: 1 },
-      regularization: { type: 'weightDecay', coefficient: 1e-3 },
-      training: { batchSize: 32 },
-    }),
-  },
-  {
-    // K-FAC-F on conv layers: its targets come from one host-side seeded uniform per example (the inverse
-    // CDF of the softmax), the conv patches from an identity conv with a fused bias, and the sampled
-    // backward pass from one taped forward (kfac/curvature.ts, factors.ts) — all the same on every backend.
-    label: 'ResNet20 width 0.25 with BN, K-FAC-F (statistics and inverses at the step)',
-    spec: spec({
-      data: { dataset: 'synthetic-images', trainSize: 16, testSize: 8 },
-      model: { arch: 'resnet', depth: 20, width: 0.25, batchNorm: true },
-      optimizer: { type: 'kfac-f', lr: 0.01, damping: 0.01, statsEvery: 1, inverseEvery: 1 },
-      regularization: { type: 'weightDecay', coefficient: 1e-3 },
-      training: { batchSize: 8, testBatchSize: 8 },
-    }),
-  },
-  {
-    // No BN here: Adam divides each update by its own gradient scale, so a gradient that is float noise
-    // (the bias of a layer followed by BN) becomes a full-size step whose sign no backend can agree on.
-    label: 'MLP 64-[32]-10 without BN, AdamW',
-    spec: spec({
-      data: { dataset: 'synthetic-vectors', trainSize: 64, testSize: 16 },
-      model: { arch: 'mlp', hidden: [32], batchNorm: false },
-      optimizer: { type: 'adam', lr: 1e-3 },
-      regularization: { type: 'weightDecay', coefficient: 0.1 },
-      training: { batchSize: 32 },
-    }),
-  },
-];
-
-interface Outcome {
-  losses: number[];
-  /** Parameter updates (after - before) by name. */
-  updates: Map<string, Float32Array>;
-  /** K-FAC cases: how the factors were inverted on this backend. */
-  inverseMethod?: string;
-}
-
-/** One step on the current backend from the given initial weights (or the model's own, returned for the others). */
-async function oneStep(
-  c: (typeof cases)[number],
-  initial?: Map<string, Float32Array>,
-): Promise<Outcome & { initial: Map<string, Float32Array> }> {
-  const data = await loadDataset(c.spec.data);
-  const state = createTrainingState(c.spec, data);
-  try {
-    if (initial)
-      for (const p of state.params) p.variable.assign(tf.tensor(initial.get(p.name)!, p.variable.shape));
-    const start = new Map<string, Float32Array>();
-    for (const p of state.params) start.set(p.name, Float32Array.from(await read(p.variable)));
-    // The first `batch` training examples (the spec's batch size).
-    const batch = c.spec.training.batchSize;
-    const features = data.inputShape.reduce((a, b) => a * b, 1);
-    const x = tf.tensor(data.train.x.subarray(0, batch * features), [batch, ...data.inputShape]);
-    const y = tf.tensor1d(data.train.y.subarray(0, batch), 'int32');
-    const [loss] = await trainStep(state, x, y, data.numClasses, c.spec.optimizer.lr);
-    tf.dispose([x, y]);
-    const losses = [loss];
-    const updates = new Map<string, Float32Array>();
-    for (const p of state.params) {
-      const after = await read(p.variable);
-      updates.set(
-        p.name,
-        Float32Array.from(after, (v, i) => v - start.get(p.name)![i]),
-      );
-    }
-    const inverseMethod =
-      state.optimizer instanceof KfacOptimizer ? state.optimizer.inverseMethod : undefined;
-    return { losses, updates, initial: start, inverseMethod };
-  } finally {
-    state.model.dispose();
-    state.optimizer.dispose();
-  }
-}
-
-/** The backends to compare with cpu, and the tolerance on the weight updates (engines.md's measurements). */
 // wasm's XNNPACK convolutions (and the forward-conv form of their gradients, ops/conv.ts) differ from cpu by
 // ~5e-3 relative per conv gradient (models.test.ts); measured here on the ResNet: 9e-3 (MLPs: 6e-7).
-// webgpu (llvmpipe here, an H100 in engines.md) agrees to ~3e-6.
-// tensorflow (libtensorflow 2.21 with oneDNN, TensorFlow's own conv gradients; K-FAC by Newton-Schulz)
-// measured here 4e-7 to 1e-6 on the MLPs, 1e-5 on the ResNet, 6e-6 and 8e-6 under K-FAC-G and -F.
-// It must load where CI built it (requireTensorflow).
-const others: { name: 'wasm' | 'webgpu' | 'tensorflow'; tolerance: number }[] = [
+// webgpu (llvmpipe here, an H100 in docs/performance.md) agrees to ~3e-6. The native `tensorflow` backend is
+// compared in tensorflowBackend.test.ts, in a process of its own: libtensorflow and Dawn in one process
+// crash it (SIGSEGV when the second loads).
+const others: { name: 'wasm' | 'webgpu'; tolerance: number }[] = [
   { name: 'wasm', tolerance: 1.5e-2 },
   { name: 'webgpu', tolerance: 1e-4 },
-  { name: 'tensorflow', tolerance: 1e-4 },
 ];
 
 describe('one training step agrees across backends (cpu is the reference)', () => {
   for (const c of cases) {
     for (const other of others) {
-      test(`${c.label}: ${other.name} vs cpu`, async (t) => {
-        await initBackend('cpu');
-        const reference = await oneStep(c);
-        let info: BackendInfo;
-        try {
-          info = await initBackend(other.name, { wasmDir: wasmDir() });
-        } catch (e) {
-          // webgpu may be missing (no adapter and no llvmpipe), tensorflow where no engine is installed
-          // (CI installs one and sets WDLAB_REQUIRE_TENSORFLOW): say why instead of passing silently.
-          assert.notEqual(other.name, 'wasm', (e as Error).message);
-          if (other.name === 'tensorflow') assert.ok(!requireTensorflow(), (e as Error).message);
-          t.skip(`${other.name} unavailable here: ${(e as Error).message}`);
-          return;
-        }
-        try {
-          const got = await oneStep(c, reference.initial);
-          if (reference.inverseMethod) {
-            assert.equal(reference.inverseMethod, 'eigendecomposition');
-            // auto: Newton-Schulz on the device for webgpu and tensorflow (spec/inverseMethod.ts).
-            const expected = other.name === 'wasm' ? 'eigendecomposition' : 'newtonSchulz';
-            assert.equal(got.inverseMethod, expected, 'inverseMethod auto');
-          }
-          // Per kernel, and over all parameters together: the biases of layers followed by BN have no true
-          // gradient (BN subtracts them), so alone their updates are float noise and have no relative error.
-          const kernels = [...reference.updates].filter(([name]) => name.endsWith('/kernel'));
-          const concat = (m: Map<string, Float32Array>) =>
-            Float32Array.from([...m.values()].flatMap((a) => [...a]));
-          const worst = Math.max(
-            relativeError(concat(got.updates), concat(reference.updates)),
-            ...kernels.map(([name, ref]) => relativeError(got.updates.get(name)!, ref)),
-          );
-          t.diagnostic(`${info.device}: worst relative update error ${worst.toExponential(2)}`);
-          assert.ok(
-            worst < other.tolerance,
-            `worst relative error of an update ${worst} (tolerance ${other.tolerance})`,
-          );
-          for (const [i, l] of got.losses.entries()) {
-            assert.ok(
-              Math.abs(l - reference.losses[i]) < 1e-3 * Math.abs(reference.losses[i]),
-              `loss ${i}: ${l} vs ${reference.losses[i]}`,
-            );
-          }
-        } finally {
-          await initBackend('cpu');
-        }
-      });
+      test(`${c.label}: ${other.name} vs cpu`, (t) =>
+        compareWithCpu(t, c, other.name, other.tolerance, (reason) => {
+          // Only webgpu may be missing (no adapter and no llvmpipe): say why instead of passing silently.
+          assert.equal(other.name, 'webgpu', reason);
+          t.skip(`webgpu unavailable here: ${reason}`);
+        }));
     }
   }
 });
