@@ -1,8 +1,9 @@
 // The native engine (`tensorflow`: tfjs-node on libtensorflow, installed by `wdlab engine install
 // tensorflow`) trains as the other backends do: one step agrees with the cpu reference (the cases of
-// helpers/crossBackend.ts), every optimizer and both K-FAC inverse methods train through the real CLI and trainer process, a resume that continues bit for bit, `auto` choosing it, and no tensor
-// left behind over 1,000 steps. CI builds the engine from a local tensorflow-cpu wheel and sets
-// WDLAB_REQUIRE_TENSORFLOW=1, so there these tests run; elsewhere they skip, saying why.
+// helpers/crossBackend.ts); every optimizer and both K-FAC inverse methods train through the real CLI and
+// trainer process; a resume continues bit for bit; `auto` chooses it; and no tensor is left behind over
+// 1,000 steps. CI builds the engine from a local tensorflow-cpu wheel and sets WDLAB_REQUIRE_TENSORFLOW=1,
+// so there these tests run; elsewhere they skip, saying why.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
