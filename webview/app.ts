@@ -218,7 +218,7 @@ export class ResultsApp {
     this.titleEl.textContent = this.model.title || (runs.length === 1 ? runs[0].name : 'Results');
     const count = (s: RunView['status']) => runs.filter((r) => r.status === s).length;
     const parts = [`${runs.length} run${runs.length === 1 ? '' : 's'}`];
-    for (const s of ['running', 'queued', 'failed', 'cancelled', 'interrupted'] as const) {
+    for (const s of ['running', 'queued', 'failed', 'cancelled', 'interrupted', 'damaged'] as const) {
       const n = count(s);
       if (n > 0) parts.push(`${n} ${s}`);
     }

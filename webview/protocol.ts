@@ -5,7 +5,14 @@
 import type { MetricRecord } from '../src/runner/protocol';
 import type { PaperSetup } from '../src/spec/setup';
 
-export type RunStatusView = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+export type RunStatusView =
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted'
+  | 'damaged';
 
 /** What the charts need to know about one run (a trial of a sweep). */
 export interface RunView {

@@ -9,6 +9,7 @@
 //   wdlab summary SPEC                     the layer table and parameter count of the spec's network(s)
 //   wdlab preset list|new NAME             the paper's 64 released configurations as specs (cli/preset.ts)
 //   wdlab engine list|install|check        the native training engines (cli/engine.ts)
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
@@ -31,8 +32,9 @@ Usage:
   wdlab run SPEC [--runs-dir DIR]         run every trial of the spec's sweep
   wdlab run --resume RUN_DIR              continue a cancelled or interrupted run
   wdlab list [--runs-dir DIR] [--json]    list runs with status, backend and final metrics
-  wdlab report RUN... [-o FILE]           one HTML file with the charts of runs (run dirs, a runs dir
-                                          or sweep group ids); default FILE: report.html
+  wdlab report RUN... [-o FILE] [--force] one HTML file with the charts of runs (run dirs, a runs dir
+                                          or sweep group ids); default FILE: report.html, never
+                                          replaced without --force
   wdlab download NAME [--data-dir DIR]    fetch a dataset (cifar10, cifar100, mnist, fashion-mnist) from
                                           its official address, md5-checked, resumable
   wdlab summary SPEC                      the network's layer table: shapes, parameters, BN, decay,
@@ -220,9 +222,13 @@ function list(values: { 'runs-dir'?: string; json?: boolean }): number {
   }
   const rows = runs.map(({ info, final }) => [
     info.id,
-    info.status + (info.status === 'failed' && info.error ? `: ${info.error.message.split('\n')[0]}` : ''),
+    info.status +
+      ((info.status === 'failed' || info.status === 'damaged') && info.error
+        ? `: ${info.error.message.split('\n')[0]}`
+        : ''),
     info.backend?.name ?? '-',
-    info.progress ? `${num(info.progress.epoch, 3)}/${info.progress.epochs}` : '-',
+    // run.json's progress is written now and then; the last record is the trainer's latest word.
+    info.progress ? `${num(Math.max(info.progress.epoch, final.epoch ?? 0), 3)}/${info.progress.epochs}` : '-',
     percent(final['test/accuracy']),
     num(final['test/loss']),
     num(final['train/loss']),
@@ -244,8 +250,11 @@ function summary(args: string[]): number {
   return 0;
 }
 
-function report(args: string[], values: { 'runs-dir'?: string; output?: string }): number {
+function report(args: string[], values: { 'runs-dir'?: string; output?: string; force?: boolean }): number {
   const out = resolve(values.output ?? 'report.html');
+  // As `preset new`: a file the user has is never replaced without being asked to.
+  if (existsSync(out) && !values.force)
+    throw new UsageError(`${out} exists; choose another file with -o FILE, or pass --force to replace it`);
   try {
     const { runs, bytes } = writeReport(resolveReportRuns(args, runsDirOf(values['runs-dir'])), out);
     console.log(`${out} (${runs} run${runs === 1 ? '' : 's'}, ${(bytes / 1024).toFixed(0)} KiB)`);
@@ -276,6 +285,7 @@ export async function main(argv: string[]): Promise<number> {
       optimizer: { type: 'string' },
       variant: { type: 'string' },
       cpu: { type: 'boolean' },
+      force: { type: 'boolean' },
       // wdlab engine
       source: { type: 'string' },
       wheel: { type: 'string' },

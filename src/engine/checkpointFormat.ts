@@ -29,10 +29,40 @@ export interface CheckpointState {
 
 const LATEST = 'latest.json';
 
+/** Writes through a temporary file renamed into place; a failed write (a full disk) leaves no temporary behind. */
 function replaceAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** What to do when the checkpoint a resume needs is damaged: its records stay, the trial starts over. */
+const START_OVER =
+  'this run cannot resume from it; run its spec again to start the trial over (the records so far stay in metrics.jsonl)';
+
+/** A checkpoint file that is missing, not JSON, or shorter than its table says. */
+export class CheckpointDamagedError extends Error {}
+
+function readJson<T>(dir: string, name: string): T {
+  const file = join(dir, name);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new CheckpointDamagedError(`checkpoint/${name} is missing: ${START_OVER}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new CheckpointDamagedError(
+      `checkpoint/${name} is damaged (not JSON: ${(e as Error).message}): ${START_OVER}`,
+    );
+  }
 }
 
 /** Writes a checkpoint from named float32 arrays; returns its state. */
@@ -70,17 +100,32 @@ export function writeCheckpoint(
 
 /** The latest complete checkpoint's state, or undefined when there is none. */
 export function readCheckpointState(dir: string): CheckpointState | undefined {
-  const latest = join(dir, LATEST);
-  if (!existsSync(latest)) return undefined;
-  const { state } = JSON.parse(readFileSync(latest, 'utf8')) as { state: string };
-  return JSON.parse(readFileSync(join(dir, `${state}.json`), 'utf8')) as CheckpointState;
+  if (!existsSync(join(dir, LATEST))) return undefined;
+  const { state } = readJson<{ state: string }>(dir, LATEST);
+  const read = readJson<CheckpointState>(dir, `${state}.json`);
+  if (typeof read?.step !== 'number' || !Array.isArray(read.tensors))
+    throw new CheckpointDamagedError(
+      `checkpoint/${state}.json is damaged (no step or tensor table): ${START_OVER}`,
+    );
+  return read;
 }
 
 /** The latest checkpoint's tensors by name. */
 export function readCheckpoint(dir: string): { state: CheckpointState; tensors: Map<string, Float32Array> } {
   const state = readCheckpointState(dir);
   if (!state) throw new Error(`no checkpoint in ${dir}`);
-  const buf = readFileSync(join(dir, `state-${state.step}.bin`));
+  const name = `state-${state.step}.bin`;
+  let buf: Buffer;
+  try {
+    buf = readFileSync(join(dir, name));
+  } catch {
+    throw new CheckpointDamagedError(`checkpoint/${name} is missing: ${START_OVER}`);
+  }
+  const expected = state.tensors.reduce((n, t) => Math.max(n, t.offset + t.length), 0);
+  if (buf.byteLength !== expected * 4)
+    throw new CheckpointDamagedError(
+      `checkpoint/${name} is ${buf.byteLength < expected * 4 ? 'truncated' : 'longer than its table'} (${Math.floor(buf.byteLength / 4)} of ${expected} values): ${START_OVER}`,
+    );
   // Copy out of the file buffer: a Node Buffer's byteOffset need not be 4-aligned.
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   const tensors = new Map<string, Float32Array>();

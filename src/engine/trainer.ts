@@ -198,9 +198,18 @@ async function checkpointTensors(
 
 function restoreCheckpoint(state: TrainingState, dir: string): { step: number; elapsed: number } {
   const { state: ckpt, tensors } = readCheckpoint(dir);
+  const file = `checkpoint/state-${ckpt.step}`;
   const take = (name: string, shape: number[]): tf.Tensor => {
     const data = tensors.get(name);
-    if (!data) throw new Error(`checkpoint in ${dir} has no tensor "${name}" (was the spec changed?)`);
+    if (!data)
+      throw new Error(
+        `${file} has no tensor "${name}": the run's spec.json no longer describes the network the checkpoint was saved from; restore spec.json, or run the spec again to start over`,
+      );
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size)
+      throw new Error(
+        `${file} holds "${name}" with ${data.length} values where the network has [${shape.join(', ')}] (${size}): the run's spec.json no longer matches its checkpoint; restore spec.json, or run the spec again to start over`,
+      );
     return tf.tensor(data, shape);
   };
   for (const p of state.params) {

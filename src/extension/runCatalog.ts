@@ -8,7 +8,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunView } from '../../webview/protocol';
 import type { MetricRecord } from '../runner/protocol';
-import { type RunInfo, reconcileStatus, runFiles, toRunView } from '../runner/runStore';
+import { damagedRun, type RunInfo, reconcileStatus, runFiles, toRunView } from '../runner/runStore';
 import { MetricsFollower, readFinalMetrics } from './metricsTail';
 
 export interface CatalogRun {
@@ -254,11 +254,21 @@ export class RunCatalog implements vscode.Disposable {
     let info: RunInfo;
     try {
       info = JSON.parse(await readFile(runFiles(dir).run, 'utf8')) as RunInfo;
+      if (typeof info?.status !== 'string' || typeof info.trial !== 'object')
+        throw new SyntaxError('no status or trial');
     } catch (e) {
-      // Gone (deleted), not a run directory, or caught between writes (run.json is replaced atomically,
-      // so only a missing file is expected).
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && this.runs.delete(id)) this.changed.fire();
-      return;
+      // run.json is replaced atomically, so a reader never sees half of one: unparsable means damaged, and
+      // the run is shown as such (with the reason) rather than hidden. A missing run.json is a deleted run,
+      // or a folder that is not a run's.
+      if (e instanceof SyntaxError) {
+        info = damagedRun(
+          dir,
+          `${runFiles(dir).run} is damaged (not JSON: ${e.message}); restore it from a backup, or delete the run folder.`,
+        );
+      } else {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && this.runs.delete(id)) this.changed.fire();
+        return;
+      }
     }
     // A run left queued/running by a process that no longer exists is interrupted (and written so).
     if (!this.ownRuns.has(id)) {

@@ -16,6 +16,7 @@ const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
   failed: ['error', 'testing.iconFailed'],
   cancelled: ['circle-slash', undefined],
   interrupted: ['debug-disconnect', 'charts.yellow'],
+  damaged: ['warning', 'problemsWarningIcon.foreground'],
 };
 
 const percent = (x: number | undefined) => (x === undefined ? undefined : `${(x * 100).toFixed(1)}%`);

@@ -17,6 +17,8 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -28,7 +30,15 @@ import { type PaperSetup, paperSetup } from '../spec/setup';
 import type { ExperimentSpec, Trial } from '../spec/types';
 import type { BackendReport, LayerInfo, MetricRecord, TrainingProgress } from './protocol';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+/** `damaged`: a run folder whose run.json cannot be read (listRuns); never written to disk. */
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted'
+  | 'damaged';
 
 export interface RunInfo {
   id: string;
@@ -74,8 +84,14 @@ export const runFiles = (runDir: string) => ({
 /** Writes a file so that readers see either the old or the new content, never a mix. */
 export function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, file);
+  } catch (e) {
+    // A failed write (a full disk) leaves the old file as it was and no temporary file behind.
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 const stamp = (d: Date): string => {
@@ -83,12 +99,22 @@ const stamp = (d: Date): string => {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 };
 
-/** A group id not used yet in the runs directory: `<stamp>-<name>`, or `<stamp>-<name>.2`, `.3`, ... */
-function freshGroup(runsDir: string, base: string): string {
+/**
+ * Claims a group id not used yet in the runs directory — `<stamp>-<name>`, else `<stamp>-<name>.2`, `.3`,
+ * ... — by creating the group's first run folder, `first(group)`. mkdir is atomic, so two processes that
+ * start a sweep of the same name in the same second get different groups instead of an EEXIST.
+ */
+function claimGroup(runsDir: string, base: string, first: (group: string) => string): string {
   const taken = new Set(readdirSync(runsDir).map((d) => d.replace(/-t\d+$/, '')));
   for (let k = 1; ; k++) {
     const group = k === 1 ? base : `${base}.${k}`;
-    if (!taken.has(group)) return group;
+    if (taken.has(group)) continue;
+    try {
+      mkdirSync(first(group));
+      return group;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 
@@ -106,10 +132,12 @@ export function createSweepRuns(
 ): { group: string; runDirs: string[] } {
   mkdirSync(runsDir, { recursive: true });
   const name = trials[0].spec.name;
-  const group = freshGroup(runsDir, `${stamp(now)}-${name}`);
+  const dirOf = (group: string, trial: Trial) =>
+    join(runsDir, trials.length === 1 ? group : `${group}-t${trial.index + 1}`);
+  const group = claimGroup(runsDir, `${stamp(now)}-${name}`, (g) => dirOf(g, trials[0]));
   const runDirs = trials.map((trial, i) => {
-    const dir = join(runsDir, trials.length === 1 ? group : `${group}-t${trial.index + 1}`);
-    mkdirSync(dir);
+    const dir = dirOf(group, trial);
+    if (i > 0) mkdirSync(dir);
     writeFileAtomic(runFiles(dir).spec, `${JSON.stringify(trial.spec, null, 2)}\n`);
     writeRunInfo(dir, {
       id: basename(dir),
@@ -128,16 +156,49 @@ export function createSweepRuns(
   return { group, runDirs };
 }
 
+/** Reads a run folder's JSON file; a damaged one is an error naming the file, the problem and the fix. */
+function readRunJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(
+      `${file} is damaged (not JSON: ${(e as Error).message}); ${what} The records in metrics.jsonl beside it are untouched.`,
+    );
+  }
+}
+
 export function readRunInfo(runDir: string): RunInfo {
   const file = runFiles(runDir).run;
   if (!existsSync(file)) throw new Error(`${runDir} is not a run directory (no run.json)`);
-  return JSON.parse(readFileSync(file, 'utf8')) as RunInfo;
+  const info = readRunJson(file, 'restore it from a backup, or delete the run folder.') as Partial<RunInfo>;
+  if (
+    typeof info !== 'object' ||
+    info === null ||
+    typeof info.status !== 'string' ||
+    typeof info.trial !== 'object'
+  )
+    throw new Error(
+      `${file} is damaged (no status or trial); restore it from a backup, or delete the run folder.`,
+    );
+  return info as RunInfo;
 }
 
 export function readRunSpec(runDir: string): ExperimentSpec {
   // Defaults filled again (idempotent): a run written by an older version lacks fields added since
   // (e.g. `metrics`), and resuming it must see their defaults.
-  return resolveSpec(JSON.parse(readFileSync(runFiles(runDir).spec, 'utf8')));
+  const file = runFiles(runDir).spec;
+  return resolveSpec(
+    readRunJson(
+      file,
+      "the run cannot be resumed without it: restore it (it is the trial's resolved spec), or run the spec again.",
+    ),
+  );
 }
 
 /** Appends one record as one whole line (a single write call). */
@@ -256,7 +317,11 @@ export function reconcileStatus(runDir: string, info: RunInfo): RunInfo {
   const live = info.status === 'queued' || info.status === 'running';
   if (!live || info.host !== hostname() || isAlive(info.ownerPid)) return info;
   const next: RunInfo = { ...info, status: 'interrupted', endedAt: info.endedAt ?? new Date().toISOString() };
-  writeRunInfo(runDir, next);
+  try {
+    writeRunInfo(runDir, next);
+  } catch {
+    // Read-only or full: the reconciled status is reported all the same, and written by a later reader.
+  }
   return next;
 }
 
@@ -266,18 +331,51 @@ export interface RunSummary {
   final: Record<string, number>;
 }
 
-/** Every run under the runs directory, oldest first, with statuses reconciled. */
+/** The files a run folder holds (any of them makes a folder a run's, even without a readable run.json). */
+const RUN_FOLDER_FILES = ['run.json', 'spec.json', 'metrics.jsonl', 'checkpoint'];
+
+/** What `list` and the Runs view show for a run folder whose run.json cannot be read: `damaged`, and why. */
+export function damagedRun(dir: string, reason: string): RunInfo {
+  const id = basename(dir);
+  let createdAt: string;
+  try {
+    createdAt = statSync(dir).mtime.toISOString();
+  } catch {
+    createdAt = new Date(0).toISOString();
+  }
+  return {
+    id,
+    name: id,
+    group: id,
+    trial: { index: 0, count: 1, values: {}, label: '' },
+    status: 'damaged',
+    createdAt,
+    host: '',
+    error: { message: reason },
+  };
+}
+
+/**
+ * Every run under the runs directory, oldest first, with statuses reconciled. A folder whose run.json is
+ * missing or unreadable is listed as `damaged` with the reason, never dropped. Reading never needs to
+ * write: a status that cannot be written back (a full disk, a read-only folder) is still reported.
+ */
 export function listRuns(runsDir: string): RunSummary[] {
   if (!existsSync(runsDir)) return [];
   const out: RunSummary[] = [];
   for (const entry of readdirSync(runsDir, { withFileTypes: true })) {
     const dir = join(runsDir, entry.name);
-    if (!entry.isDirectory() || !existsSync(runFiles(dir).run)) continue;
+    if (!entry.isDirectory() || !RUN_FOLDER_FILES.some((f) => existsSync(join(dir, f)))) continue;
+    let final: Record<string, number> = {};
     try {
-      const info = reconcileStatus(dir, readRunInfo(dir));
-      out.push({ dir, info, final: lastValues(readMetrics(dir)) });
+      final = lastValues(readMetrics(dir));
+    } catch {
+      // An unreadable metrics file: the run is still listed.
+    }
+    try {
+      out.push({ dir, info: reconcileStatus(dir, readRunInfo(dir)), final });
     } catch (e) {
-      process.emitWarning(`skipping ${dir}: ${(e as Error).message}`);
+      out.push({ dir, info: damagedRun(dir, (e as Error).message), final });
     }
   }
   return out.sort((a, b) => a.info.createdAt.localeCompare(b.info.createdAt) || a.dir.localeCompare(b.dir));

@@ -138,4 +138,86 @@ describe('faults in the run store', () => {
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stderr, /metrics\.jsonl:3: not a JSON record/);
   });
+
+  test('garbage in run.json: list shows the run as damaged with the file and the fix; nothing is dropped', async () => {
+    const cwd = workspace({ 'g.wdlab.json': tiny(1) });
+    assert.equal((await runCli(['run', 'g.wdlab.json', '--quiet'], cwd)).code, 0);
+    const dir = runDirs(cwd)[0];
+    writeFileSync(runFiles(dir).run, 'garbage{');
+    const list = await runCli(['list'], cwd);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(
+      list.stdout,
+      /damaged: .*run\.json is damaged \(not JSON: .*\); restore it from a backup, or delete the run folder/,
+    );
+    const json = JSON.parse((await runCli(['list', '--json'], cwd)).stdout) as { info: { status: string } }[];
+    assert.deepEqual(
+      json.map((r) => r.info.status),
+      ['damaged'],
+    );
+    // Resume says the same, naming the file, without a stack.
+    const resume = await runCli(['run', '--resume', dir], cwd);
+    assert.notEqual(resume.code, 0);
+    assert.match(resume.stderr, /run\.json is damaged \(not JSON/);
+    assert.doesNotMatch(resume.stderr, /\n\s+at /);
+  });
+
+  test('a damaged spec.json and a truncated checkpoint: resume names the file, what is wrong and what to do', async () => {
+    const cwd = workspace({ 'c.wdlab.json': tiny(20) });
+    const { child, done } = start(['run', 'c.wdlab.json'], cwd);
+    const dir = await waitFor('a run dir', () => runDirs(cwd)[0]);
+    await waitFor('records', () => strictMetrics(dir).length >= 10);
+    child.kill('SIGINT');
+    assert.equal(await done, 130);
+    const checkpoint = readCheckpointState(runFiles(dir).checkpoint)!;
+    const bin = join(runFiles(dir).checkpoint, `state-${checkpoint.step}.bin`);
+    const values = readFileSync(bin).byteLength / 4;
+
+    const spec = readFileSync(runFiles(dir).spec, 'utf8');
+    writeFileSync(runFiles(dir).spec, spec.slice(0, 30));
+    const badSpec = await runCli(['run', '--resume', dir], cwd);
+    assert.notEqual(badSpec.code, 0);
+    assert.match(
+      badSpec.stderr,
+      /spec\.json is damaged \(not JSON: .*\); the run cannot be resumed without it/,
+    );
+    writeFileSync(runFiles(dir).spec, spec);
+
+    // Cut the weights file to 40 values, as a full disk or a kill during a copy would.
+    writeFileSync(bin, readFileSync(bin).subarray(0, 160));
+    const cut = await runCli(['run', '--resume', dir], cwd);
+    assert.notEqual(cut.code, 0);
+    assert.match(
+      cut.stderr + JSON.stringify(JSON.parse(readFileSync(runFiles(dir).run, 'utf8')).error ?? {}),
+      new RegExp(
+        `checkpoint/state-${checkpoint.step}\\.bin is truncated \\(40 of ${values} values\\): this run cannot resume from it; run its spec again`,
+      ),
+    );
+    // The records stay.
+    assert.ok(strictMetrics(dir).length >= 10);
+  });
+
+  test('three sweeps of one name started in the same second get three run folders, and all complete', async () => {
+    const cwd = workspace({ 's.wdlab.json': tiny(1) });
+    const runs = await Promise.all([0, 1, 2].map(() => runCli(['run', 's.wdlab.json', '--quiet'], cwd)));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const dirs = runDirs(cwd);
+    assert.equal(dirs.length, 3, dirs.join(', '));
+    for (const dir of dirs)
+      assert.equal(JSON.parse(readFileSync(runFiles(dir).run, 'utf8')).status, 'completed');
+  });
+
+  test('report -o never replaces a file without --force', async () => {
+    const cwd = workspace({ 'p.wdlab.json': tiny(1) });
+    assert.equal((await runCli(['run', 'p.wdlab.json', '--quiet'], cwd)).code, 0);
+    const out = join(cwd, 'notes.html');
+    writeFileSync(out, 'my notes');
+    const refused = await runCli(['report', runDirs(cwd)[0], '-o', out], cwd);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /notes\.html exists; choose another file with -o FILE, or pass --force/);
+    assert.equal(readFileSync(out, 'utf8'), 'my notes');
+    const forced = await runCli(['report', runDirs(cwd)[0], '-o', out, '--force'], cwd);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(readFileSync(out, 'utf8'), /<html/i);
+  });
 });
