@@ -228,7 +228,9 @@ function list(values: { 'runs-dir'?: string; json?: boolean }): number {
         : ''),
     info.backend?.name ?? '-',
     // run.json's progress is written now and then; the last record is the trainer's latest word.
-    info.progress ? `${num(Math.max(info.progress.epoch, final.epoch ?? 0), 3)}/${info.progress.epochs}` : '-',
+    info.progress
+      ? `${num(Math.max(info.progress.epoch, final.epoch ?? 0), 3)}/${info.progress.epochs}`
+      : '-',
     percent(final['test/accuracy']),
     num(final['test/loss']),
     num(final['train/loss']),

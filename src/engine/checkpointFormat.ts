@@ -37,6 +37,14 @@ function replaceAtomic(file: string, data: string | Uint8Array): void {
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
+    // The previous checkpoint stays whole: latest.json moves on only after both new files are written.
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC')
+      throw Object.assign(
+        new Error(`disk full while writing ${file}: free some space, then resume the run`),
+        {
+          code: 'ENOSPC',
+        },
+      );
     throw e;
   }
 }

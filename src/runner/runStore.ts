@@ -81,16 +81,35 @@ export const runFiles = (runDir: string) => ({
   log: join(runDir, 'trainer.log'),
 });
 
-/** Writes a file so that readers see either the old or the new content, never a mix. */
+/** A write that failed because the filesystem is full: says which file, and keeps the code. */
+export class DiskFullError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(readonly file: string) {
+    super(`disk full while writing ${file}: free some space, then resume the run`);
+  }
+}
+
+const isDiskFull = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'ENOSPC';
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a mix. A failed write leaves
+ * no temporary file behind. On a full disk, where no new file fits, an existing file (run.json) is
+ * rewritten in place instead, in the space it frees, so that its status and reason still reach the disk.
+ */
 export function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, content);
     renameSync(tmp, file);
   } catch (e) {
-    // A failed write (a full disk) leaves the old file as it was and no temporary file behind.
     rmSync(tmp, { force: true });
-    throw e;
+    if (!isDiskFull(e)) throw e;
+    if (!existsSync(file)) throw new DiskFullError(file);
+    try {
+      writeFileSync(file, content);
+    } catch (again) {
+      throw isDiskFull(again) ? new DiskFullError(file) : again;
+    }
   }
 }
 
@@ -203,7 +222,13 @@ export function readRunSpec(runDir: string): ExperimentSpec {
 
 /** Appends one record as one whole line (a single write call). */
 export function appendMetric(runDir: string, record: MetricRecord): void {
-  appendFileSync(runFiles(runDir).metrics, `${JSON.stringify(record)}\n`);
+  const file = runFiles(runDir).metrics;
+  try {
+    appendFileSync(file, `${JSON.stringify(record)}\n`);
+  } catch (e) {
+    // A part of the line may have been written: the next resume cuts it aside (cutTornTail).
+    throw isDiskFull(e) ? new DiskFullError(file) : e;
+  }
 }
 
 /** A line of a JSONL file that is not a record. */

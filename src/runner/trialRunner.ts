@@ -85,9 +85,19 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     if (this.child?.connected) this.child.send(message);
   }
 
+  /** run.json as last known, while a write of it has failed (a full disk): later updates build on it. */
+  private unwritten?: RunInfo;
+
   private update(patch: Partial<RunInfo>): RunInfo {
-    const info = { ...readRunInfo(this.runDir), ...patch };
-    writeRunInfo(this.runDir, info);
+    const info = { ...(this.unwritten ?? readRunInfo(this.runDir)), ...patch };
+    try {
+      writeRunInfo(this.runDir, info);
+      this.unwritten = undefined;
+    } catch (e) {
+      // The trial goes on, or ends, with its status kept here; the next update tries again.
+      if (!this.unwritten) this.emit('log', `cannot write run.json: ${(e as Error).message}`, 'stderr');
+      this.unwritten = info;
+    }
     return info;
   }
 
@@ -115,8 +125,14 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     this.sendToTrainer({ type: 'start', spec, runDir: this.runDir, resume });
     if (this.stopping) this.sendToTrainer({ type: 'stop' });
 
+    let logFull = false;
     const onOutput = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      writeSync(log, chunk);
+      try {
+        if (!logFull) writeSync(log, chunk);
+      } catch {
+        // trainer.log on a full disk: the output still reaches the log channel and the failure reason.
+        logFull = true;
+      }
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.trim() === '') continue;
         this.emit('log', line, stream);

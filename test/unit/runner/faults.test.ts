@@ -3,7 +3,7 @@
 // non-finite numbers and deep nesting in a spec. Each asserts what a user keeps: every record, a run that
 // still lists, reports and resumes, and a message that names the file and what to do.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -219,5 +220,60 @@ describe('faults in the run store', () => {
     const forced = await runCli(['report', runDirs(cwd)[0], '-o', out, '--force'], cwd);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(readFileSync(out, 'utf8'), /<html/i);
+  });
+
+  test('a full disk: the trial ends failed with "disk full while writing <file>", no temporary file stays, list works, resume finishes', async (t) => {
+    // A real filesystem of 1 MiB (tmpfs), filled but for ~96 KiB, as the runs directory.
+    const mnt = mkdtempSync(join(tmpdir(), 'wdlab-full-'));
+    workspaces.push(mnt);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'pipe' });
+    } catch (e) {
+      // Mounting needs root (CI runs as root): say why instead of passing silently.
+      t.skip(`cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`);
+      return;
+    }
+    try {
+      const free = () => statfsSync(mnt).bavail * statfsSync(mnt).bsize;
+      writeFileSync(join(mnt, 'filler'), Buffer.alloc(free() - 96 * 1024));
+      const cwd = workspace({ 'f.wdlab.json': tiny(100) });
+      const runsDir = join(mnt, 'runs');
+      const out = await runCli(['run', 'f.wdlab.json', '--runs-dir', runsDir], cwd);
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(out.stdout, /failed/);
+      assert.match(
+        out.stdout + out.stderr,
+        /disk full while writing \/tmp\/wdlab-full-\S+\/runs\/\S+: free some space, then resume the run/,
+      );
+      assert.doesNotMatch(out.stderr, /^ENOSPC|\n\s+at /m, 'no raw error or stack');
+      const dir = join(runsDir, readdirSync(runsDir)[0]);
+      const leftovers = execFileSync('find', [mnt, '-name', '*.tmp-*'], { encoding: 'utf8' }).trim();
+      assert.equal(leftovers, '', 'temporary files left on the full disk');
+      // run.json reached the disk with the reason, though no new file fit.
+      const run = JSON.parse(readFileSync(runFiles(dir).run, 'utf8'));
+      assert.equal(run.status, 'failed');
+      assert.match(
+        run.error.message,
+        /disk full while writing \/tmp\/wdlab-full-\S+\/runs\/\S+: free some space, then resume the run/,
+      );
+      // Still full: list reads without writing.
+      const list = await runCli(['list', '--runs-dir', runsDir], cwd);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /failed: disk full while writing/);
+      const before = readFileSync(runFiles(dir).metrics, 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith('}')).length;
+      assert.ok(before > 50, `${before} records written before the disk filled`);
+
+      rmSync(join(mnt, 'filler'));
+      const resumed = await runCli(['run', '--resume', dir, '--quiet'], cwd);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual(
+        strictMetrics(dir).map((r) => r.step),
+        Array.from({ length: 801 }, (_, i) => i),
+      );
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 });
