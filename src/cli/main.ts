@@ -154,7 +154,10 @@ function consoleObserver(quiet: boolean): SweepObserver {
         );
       });
     },
-    trialEnded: (_dir, result) => console.log(`  ${describeResult(result)}`),
+    trialEnded: (_dir, result) => {
+      console.log(`  ${describeResult(result)}`);
+      for (const w of result?.warnings ?? []) console.log(`  warning: ${w}`);
+    },
   };
 }
 
@@ -223,6 +226,7 @@ function list(values: { 'runs-dir'?: string; json?: boolean }): number {
   const rows = runs.map(({ info, final }) => [
     info.id,
     info.status +
+      (info.warnings?.length ? ` (warning: ${info.warnings[0].split(':')[0]})` : '') +
       ((info.status === 'failed' || info.status === 'damaged') && info.error
         ? `: ${info.error.message.split('\n')[0]}`
         : ''),

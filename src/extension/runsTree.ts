@@ -160,6 +160,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     const acc = percent(run.final['test/accuracy']);
     if (acc) md.appendMarkdown(`Final test accuracy: ${acc}\n\n`);
+    for (const w of info.warnings ?? []) md.appendMarkdown(`$(warning) ${w}\n\n`);
     if (info.progress) {
       md.appendMarkdown(
         `Step ${info.progress.step}/${info.progress.totalSteps}, epoch ${info.progress.epoch.toFixed(2)}\n\n`,

@@ -10,9 +10,14 @@ export function explainFailure(message: string): string {
 
 /**
  * Lines a native engine prints at start-up on every run (TensorFlow's absl INFO/WARNING log lines about
- * oneDNN and CPU features): not a reason for a failure, so kept out of the stderr tail a failure quotes.
+ * oneDNN and CPU features; Dawn's warnings while `auto` probes for a GPU: no Vulkan loader, reduced limits,
+ * and the Dawn source line it names): not a reason for a failure, so kept out of the stderr tail a failure
+ * quotes.
  */
 const ENGINE_NOISE = [
+  /^Warning: Couldn't load Vulkan: /,
+  /^at operator\(\) \(\S*third_party\/dawn\/\S+:\d+\)$/,
+  /^Warning: \w+ artificially reduced from \d+ to \d+ /,
   /^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/,
   /^[IW]\d{4} [\d:.]+\s+\d+ [\w.]+\.cc:\d+\] /,
   /^To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.$/,

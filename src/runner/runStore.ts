@@ -64,6 +64,8 @@ export interface RunInfo {
   host: string;
   progress?: TrainingProgress;
   error?: { message: string; stack?: string; stderr?: string[] };
+  /** What a finished run still needs to say (runner/warnings.ts): an exploded loss. */
+  warnings?: string[];
   /** How many times it was resumed. */
   resumes?: number;
 }

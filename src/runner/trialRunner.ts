@@ -15,7 +15,8 @@ import {
   type ToTrainer,
   type TrainingProgress,
 } from './protocol';
-import { type RunInfo, type RunStatus, readRunInfo, runFiles, writeRunInfo } from './runStore';
+import { type RunInfo, type RunStatus, readMetrics, readRunInfo, runFiles, writeRunInfo } from './runStore';
+import { lossWarnings } from './warnings';
 
 export interface TrialRunnerOptions {
   /** The trainer bundle to fork; defaults to `trainer.js` beside the running bundle. */
@@ -29,10 +30,12 @@ export interface TrialRunnerOptions {
 }
 
 export interface TrialResult {
-  status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted'>;
+  status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted' | 'damaged'>;
   reason?: string;
   progress?: TrainingProgress;
   final: Record<string, number>;
+  /** Said of a completed run (runner/warnings.ts); also in run.json. */
+  warnings?: string[];
 }
 
 export interface TrialRunnerEvents {
@@ -149,6 +152,8 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     let progress: TrainingProgress | undefined;
     let lastProgressWrite = 0;
     const final: Record<string, number> = {};
+    // The first record this trainer sent (a resumed run's comes from its metrics.jsonl).
+    let first: MetricRecord | undefined = resume ? readMetrics(this.runDir)[0] : undefined;
     child.on('message', (message: unknown) => {
       if (!isFromTrainer(message)) return;
       switch (message.type) {
@@ -163,6 +168,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
           );
           break;
         case 'metrics':
+          first ??= message.record;
           Object.assign(final, message.record);
           this.emit('record', message.record);
           break;
@@ -204,8 +210,10 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     closeSync(log);
 
     const result = this.outcome(done, exit);
+    const warnings = result.status === 'completed' ? lossWarnings(first, final) : [];
     this.update({
       status: result.status,
+      warnings: warnings.length > 0 ? warnings : undefined,
       endedAt: new Date().toISOString(),
       progress: done?.progress ?? progress,
       error:
@@ -213,7 +221,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
           ? { message: result.reason ?? 'failed', stack: done?.stack, stderr: [...this.stderrTail] }
           : undefined,
     });
-    return { ...result, progress: done?.progress ?? progress, final };
+    return { ...result, progress: done?.progress ?? progress, final, warnings };
   }
 
   private outcome(

@@ -24,19 +24,24 @@ describe('failure reasons', () => {
 });
 
 describe('native engine start-up lines', () => {
-  test("TensorFlow's absl INFO/WARNING start-up lines are noise; its errors and the trainer's are not", () => {
+  test("TensorFlow's and Dawn's start-up lines are noise; their errors and the trainer's are not", () => {
     // As libtensorflow 2.21 printed them when the tfjs-node binding loaded here.
     for (const line of [
       'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR',
       'I0000 00:00:1796230430.754456    5546 port.cc:153] oneDNN custom operations are on. You may see slightly different numerical results.',
       'I0000 00:00:1796230430.797018    5546 cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use available CPU instructions.',
       'To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.',
+      // Dawn while auto probes for a GPU, as the webgpu package 0.6.2 printed them here.
+      "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory",
+      '    at operator() (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)',
+      'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.',
     ])
       assert.ok(isEngineNoise(line), line);
     for (const line of [
       'E0000 00:00:1796230430.1 5546 op_kernel.cc:1830] OP_REQUIRES failed at conv_ops.cc:1035 : RESOURCE_EXHAUSTED: OOM',
       'Error: no usable backend for "tensorflow"',
       'I am not a log line',
+      '    at train (/work/main/dist/trainer.js:120:5)',
     ])
       assert.ok(!isEngineNoise(line), line);
   });

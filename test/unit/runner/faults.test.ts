@@ -276,4 +276,68 @@ describe('faults in the run store', () => {
       execFileSync('umount', [mnt]);
     }
   });
+
+  test('a loss that explodes but stays finite: the run completes with a warning in run.json, the output and list', async () => {
+    const exploding = {
+      ...tiny(3),
+      model: { arch: 'mlp', hidden: [32], batchNorm: false },
+      optimizer: { type: 'sgd', lr: 3, momentum: 0.9 },
+      training: { epochs: 3, batchSize: 32, backend: 'wasm', logEverySteps: 4 },
+    };
+    const cwd = workspace({ 'e.wdlab.json': exploding, 'ok.wdlab.json': tiny(3) });
+    const out = await runCli(['run', 'e.wdlab.json'], cwd);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(
+      out.stdout,
+      /warning: train\/loss grew from \S+ at the start to \S+ \(\S+x\): the run exploded/,
+    );
+    const run = JSON.parse(readFileSync(runFiles(runDirs(cwd)[0]).run, 'utf8'));
+    assert.equal(run.status, 'completed');
+    assert.ok(
+      run.warnings.some((w: string) => w.startsWith('test/loss grew')),
+      JSON.stringify(run.warnings),
+    );
+    assert.match((await runCli(['list'], cwd)).stdout, /completed \(warning: train\/loss grew/);
+    // A run that learns says nothing.
+    const fine = await runCli(['run', 'ok.wdlab.json'], cwd);
+    assert.doesNotMatch(fine.stdout, /warning/);
+  });
+
+  test('a trainer killed by SIGKILL: the run is failed, every line parses, and resume ends where an uninterrupted run does', async () => {
+    const spec = tiny(20);
+    const cwd = workspace({ 'k.wdlab.json': spec });
+    const refCwd = workspace({ 'k.wdlab.json': spec });
+    const reference = runCli(['run', 'k.wdlab.json', '--quiet'], refCwd);
+    const { done } = start(['run', 'k.wdlab.json'], cwd);
+    const dir = await waitFor('a run dir', () => runDirs(cwd)[0]);
+    const pid = await waitFor(
+      'the trainer pid',
+      () => JSON.parse(readFileSync(runFiles(dir).run, 'utf8')).trainerPid,
+    );
+    await waitFor('a checkpoint and records after it', () => {
+      const c = readCheckpointState(runFiles(dir).checkpoint);
+      return c && strictMetrics(dir).at(-1)!.step > c.step + 2;
+    });
+    process.kill(pid, 'SIGKILL');
+    assert.equal(await done, 1);
+    const failed = JSON.parse(readFileSync(runFiles(dir).run, 'utf8'));
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error.message, /killed by SIGKILL/);
+    assert.doesNotMatch(failed.error.message, /Vulkan|dawn/i, 'no start-up noise in the reason');
+    strictMetrics(dir);
+    const resumed = await runCli(['run', '--resume', dir, '--quiet'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const records = strictMetrics(dir);
+    assert.deepEqual(
+      records.map((r) => r.step),
+      Array.from({ length: 161 }, (_, i) => i),
+    );
+    // The records logged after the checkpoint were moved aside and written again by the resumed run.
+    assert.ok(existsSync(runFiles(dir).superseded));
+    const ref = await reference;
+    assert.equal(ref.code, 0, ref.stderr);
+    const refLast = strictMetrics(runDirs(refCwd)[0]).at(-1)!;
+    for (const k of Object.keys(refLast).filter((k) => !/^time\b/.test(k)))
+      assert.equal(records.at(-1)![k], refLast[k], k);
+  });
 });
