@@ -29,6 +29,9 @@ export interface TrialRunnerOptions {
   env?: Record<string, string>;
 }
 
+/** The shortest time a stopped trainer is given to reach a step boundary before it is killed. */
+export const MIN_STOP_GRACE_MS = 5000;
+
 export interface TrialResult {
   status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted' | 'damaged'>;
   reason?: string;
@@ -76,8 +79,19 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     if (!this.child || this.stopping) return;
     this.stopping = true;
     this.sendToTrainer({ type: 'stop' });
-    this.killTimer = setTimeout(() => this.kill(), this.options.stopGraceMs ?? 60_000);
+    // The trainer stops at its next step boundary. How long that may take is judged from the longest gap
+    // between its progress reports so far: a trainer that never finished a step (still loading, or a
+    // step too big for the machine) is killed after MIN_STOP_GRACE_MS and resumes from its last checkpoint.
+    const grace = Math.min(
+      this.options.stopGraceMs ?? 60_000,
+      Math.max(MIN_STOP_GRACE_MS, 2 * this.longestGapMs + 1000),
+    );
+    this.killTimer = setTimeout(() => this.kill(), grace);
   }
+
+  /** The longest time between two progress reports (or from the start to the first), in ms. */
+  private longestGapMs = 0;
+  private lastReportAt = 0;
 
   /** Ends the trainer at once. */
   kill(): void {
@@ -158,6 +172,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
       if (!isFromTrainer(message)) return;
       switch (message.type) {
         case 'ready':
+          this.lastReportAt = Date.now();
           this.emit(
             'ready',
             this.update({
@@ -174,6 +189,9 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
           break;
         case 'progress':
           progress = message.progress;
+          if (this.lastReportAt > 0)
+            this.longestGapMs = Math.max(this.longestGapMs, Date.now() - this.lastReportAt);
+          this.lastReportAt = Date.now();
           // run.json carries live progress for watchers (throttled: it is rewritten whole).
           if (Date.now() - lastProgressWrite > 1000) {
             this.update({ progress });

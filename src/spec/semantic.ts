@@ -1,5 +1,7 @@
 // Checks the schema cannot express: what this version can run, fields that belong to another optimizer
 // or schedule type, and combinations that are valid JSON but wrong science or wasted compute.
+
+import { totalmem } from 'node:os';
 import {
   ARCH_DEPTHS,
   DATASET_CLASSES,
@@ -14,10 +16,11 @@ import {
 import { resolveSpec } from './defaults';
 import { resolveInverseMethod } from './inverseMethod';
 import { largestKfacFactor, networkLayout } from './layout';
+import { estimateStepMemory, formatBytes, type StepMemory, WASM_MEMORY_BYTES } from './memory';
 import { describeValue, formatPath, isPlainObject } from './paths';
 import { error, type Problem, warning } from './problem';
 import { experimentSchema, variantFor } from './schema';
-import type { DataSpec, DatasetName, KfacSpec, ModelSpec } from './types';
+import type { DataSpec, DatasetName, ExperimentSpec, KfacSpec, ModelSpec } from './types';
 
 type Block = Record<string, unknown>;
 
@@ -46,6 +49,7 @@ export function semanticProblems(raw: unknown): Problem[] {
     ...regularizationProblems(...blocks('regularization'), blocks('model')[1]),
     ...scheduleProblems(blocks('schedule')[0], blocks('training')[1]),
     ...trainingProblems(raw, blocks('training')[1], blocks('data')[1]),
+    ...memoryProblems(raw, effective),
     ...metricsProblems(...blocks('metrics'), blocks('data')[1]),
     ...sweepProblems(blocks('sweep')[0]),
   ];
@@ -327,6 +331,49 @@ function trainingProblems(raw: Block, training: Block, data: Block): Problem[] {
     );
   }
   return problems;
+}
+
+/**
+ * A step that cannot fit (memory.ts): refused where the backend cannot address it (wasm's 4 GB), warned of
+ * where it would take most of this machine's memory. Says the parameter count and where the bytes go.
+ */
+function memoryProblems(raw: Block, effective: Record<string, Block>, machineBytes = totalmem()): Problem[] {
+  let m: StepMemory;
+  try {
+    m = estimateStepMemory(effective as unknown as ExperimentSpec);
+  } catch {
+    return []; // A network the other checks already reject.
+  }
+  if (!Number.isFinite(m.total)) return [];
+  const training = effective.training;
+  const rawTraining = isPlainObject(raw.training) ? raw.training : {};
+  const at = 'batchSize' in rawTraining ? ['training', 'batchSize'] : ['model'];
+  const what = `one training step needs about ${formatBytes(m.total)} (${m.parameters.toLocaleString('en')} parameters: weights and gradients ${formatBytes(m.weights)}, optimizer state ${formatBytes(m.optimizer)}, activations at batch ${training.batchSize} ${formatBytes(m.activations)})`;
+  const smaller = 'use a smaller training.batchSize or model.width';
+  if (training.backend === 'wasm' && m.total > WASM_MEMORY_BYTES)
+    return [
+      error(
+        at,
+        `${what}, more than the 4 GB the wasm backend can address: ${smaller}, or the tensorflow backend`,
+      ),
+    ];
+  if (m.total > machineBytes)
+    return [
+      warning(
+        at,
+        `${what}, more than this machine's ${formatBytes(machineBytes)}: ${smaller}, or run it on a larger machine`,
+      ),
+    ];
+  if (training.backend === 'auto' && m.total > WASM_MEMORY_BYTES)
+    return [
+      warning(
+        at,
+        `${what}: where no native or GPU engine is installed, auto falls back to wasm, which can address 4 GB; ${smaller}, or install the tensorflow engine`,
+      ),
+    ];
+  if (m.total > machineBytes / 2)
+    return [warning(at, `${what}, more than half of this machine's ${formatBytes(machineBytes)}`)];
+  return [];
 }
 
 /** Measurement settings that cost more than they should, or that the run will not use as written. */

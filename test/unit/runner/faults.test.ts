@@ -340,4 +340,32 @@ describe('faults in the run store', () => {
     for (const k of Object.keys(refLast).filter((k) => !/^time\b/.test(k)))
       assert.equal(records.at(-1)![k], refLast[k], k);
   });
+
+  test('Stop inside a step that takes minutes: the trainer is ended within seconds and the run is cancelled', async () => {
+    // VGG16 at full width on the pure-JavaScript backend: one step of batch 64 takes minutes.
+    const cwd = workspace({
+      'slow.wdlab.json': {
+        name: 'slow',
+        data: { dataset: 'synthetic-images', trainSize: 128, testSize: 64 },
+        model: { arch: 'vgg', depth: 16, width: 1, batchNorm: true },
+        optimizer: { type: 'sgd', lr: 0.1 },
+        training: { epochs: 1, batchSize: 64, testBatchSize: 64, backend: 'cpu' },
+        metrics: { jacobian: 'off', gaussNewton: false },
+      },
+    });
+    const { child, done } = start(['run', 'slow.wdlab.json'], cwd);
+    const dir = await waitFor('a run dir', () => runDirs(cwd)[0]);
+    await waitFor(
+      'the trainer to be training',
+      () => JSON.parse(readFileSync(runFiles(dir).run, 'utf8')).backend,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const asked = Date.now();
+    child.kill('SIGINT');
+    assert.equal(await done, 130);
+    const took = (Date.now() - asked) / 1000;
+    assert.ok(took < 15, `stopped after ${took.toFixed(1)} s`);
+    const run = JSON.parse(readFileSync(runFiles(dir).run, 'utf8'));
+    assert.equal(run.status, 'cancelled');
+  });
 });
