@@ -121,7 +121,7 @@ describe('the native TensorFlow engine', () => {
     assert.match(shown.stdout, /faster: native TensorFlow/);
   });
 
-  test('1,000 steps (MLP-BN, AdamW; K-FAC-G with Newton-Schulz inverses): constant live tensors', async (t) => {
+  test('1,000 steps (MLP-BN, AdamW; K-FAC-G with Newton-Schulz inverses): constant live tensors and RSS', async (t) => {
     if (unavailable) return t.skip(`tensorflow unavailable here: ${unavailable}`);
     await initBackend('tensorflow');
     for (const optimizer of [
@@ -139,12 +139,16 @@ describe('the native TensorFlow engine', () => {
       const data = await loadDataset(s.data);
       const state = createTrainingState(s, data);
       const tensors: number[] = [];
+      let rssAt100 = 0;
       const events: TrainerEvents = {
         record: () => {},
         progress: () => {},
         checkpoint: () => {},
         stopRequested: () => false,
-        afterStep: (_s, live) => tensors.push(live),
+        afterStep: (step, live) => {
+          tensors.push(live);
+          if (step === 100) rssAt100 = process.memoryUsage().rss;
+        },
       };
       const out = await train(s, data, state, events, {
         checkpointDir: scratchCheckpointDir('wdlab-tf-'),
@@ -160,6 +164,16 @@ describe('the native TensorFlow engine', () => {
         Math.max(...settled),
         Math.min(...settled),
         `${optimizer.type}: live tensors ranged ${Math.min(...settled)}..${Math.max(...settled)} after step 60`,
+      );
+      // The process's resident memory too (libtensorflow's own allocations are not tfjs tensors): after
+      // the first 100 steps it may move by the JavaScript heap's drift, not grow with the step count.
+      const grown = (process.memoryUsage().rss - rssAt100) / 2 ** 20;
+      t.diagnostic(
+        `${optimizer.type}: RSS ${grown >= 0 ? '+' : ''}${grown.toFixed(0)} MiB from step 100 to ${tensors.length}`,
+      );
+      assert.ok(
+        grown < 64,
+        `${optimizer.type}: RSS grew ${grown.toFixed(0)} MiB over ${tensors.length - 100} steps`,
       );
       releaseTrainingState(state);
       state.model.dispose();

@@ -368,4 +368,31 @@ describe('faults in the run store', () => {
     const run = JSON.parse(readFileSync(runFiles(dir).run, 'utf8'));
     assert.equal(run.status, 'cancelled');
   });
+
+  test("1,000 steps through the trainer process: the trainer's resident memory does not grow with the step count", async () => {
+    const spec = {
+      ...tiny(125),
+      training: { epochs: 125, batchSize: 32, backend: 'wasm', logEverySteps: 10 },
+    };
+    const cwd = workspace({ 'm.wdlab.json': spec });
+    const { done } = start(['run', 'm.wdlab.json'], cwd);
+    const dir = await waitFor('a run dir', () => runDirs(cwd)[0]);
+    const pid: number = await waitFor(
+      'the trainer pid',
+      () => JSON.parse(readFileSync(runFiles(dir).run, 'utf8')).trainerPid,
+    );
+    /** The trainer's resident set (VmRSS, kB) as the kernel counts it. */
+    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    const lastStep = () => strictMetrics(dir).at(-1)?.step ?? 0;
+    await waitFor('step 100', () => lastStep() >= 100, 120_000);
+    const early = rss();
+    await waitFor('step 950', () => lastStep() >= 950, 240_000);
+    const late = rss();
+    assert.equal(await done, 0);
+    const grownMiB = (late - early) / 1024;
+    assert.ok(
+      grownMiB < 64,
+      `trainer RSS grew ${grownMiB.toFixed(0)} MiB from step 100 to step 950 (${early} -> ${late} kB)`,
+    );
+  });
 });
