@@ -342,7 +342,7 @@ export async function train(
       const batch = gatherBatch(data.train, indices, inputShape);
       const x =
         spec.data.augment && data.isImage
-          ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex)
+          ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex, data.padValue)
           : batch.x;
       return { x, y: batch.y, size: indices.length };
     };

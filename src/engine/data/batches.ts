@@ -4,7 +4,11 @@
 import type { DataSplit } from './dataset';
 import { createRng } from './random';
 
-/** Zero padding of the random crop (science.md section 1: crop 32 with 4-pixel zero padding). */
+/**
+ * Padding of the random crop (the paper's CIFAR recipe: 32x32 crops of the image padded by 4 pixels). The
+ * official pipeline pads the raw image with black and normalises after; the images here are normalised at
+ * load, so the pad value is what black normalises to (LoadedDataset.padValue), not 0 (the channel mean).
+ */
 export const CROP_PADDING = 4;
 
 /** A seeded Fisher-Yates permutation of 0..n-1, derived from (seed, epoch) alone. */
@@ -41,9 +45,9 @@ export function gatherBatch(
 }
 
 /**
- * One HWC image cropped at offset (dx, dy) from the zero-padded original, then mirrored if `flip`:
- * out[r][c] = in[r + dy][c' + dx] with c' = (flip ? w-1-c : c), and 0 where that falls outside the image.
- * (dx, dy) in [-pad, pad]; (0, 0) without flip is the identity.
+ * One HWC image cropped at offset (dx, dy) from the padded original, then mirrored if `flip`:
+ * out[r][c] = in[r + dy][c' + dx] with c' = (flip ? w-1-c : c), and pad[channel] (default 0) where that
+ * falls outside the image. (dx, dy) in [-pad, pad]; (0, 0) without flip is the identity.
  */
 export function cropAndFlip(
   img: Float32Array,
@@ -51,9 +55,10 @@ export function cropAndFlip(
   dx: number,
   dy: number,
   flip: boolean,
+  pad?: readonly number[],
 ): Float32Array {
   const out = new Float32Array(img.length);
-  cropAndFlipInto(img, 0, out, 0, shape, dx, dy, flip);
+  cropAndFlipInto(img, 0, out, 0, shape, dx, dy, flip, pad);
   return out;
 }
 
@@ -67,6 +72,7 @@ export function cropAndFlipInto(
   dx: number,
   dy: number,
   flip: boolean,
+  pad?: readonly number[],
 ): void {
   for (let r = 0; r < h; r++) {
     const sr = r + dy;
@@ -74,7 +80,8 @@ export function cropAndFlipInto(
       const sc = (flip ? w - 1 - col : col) + dx;
       const d = dstOffset + (r * w + col) * c;
       if (sr < 0 || sr >= h || sc < 0 || sc >= w) {
-        dst.fill(0, d, d + c);
+        if (pad) for (let ch = 0; ch < c; ch++) dst[d + ch] = pad[ch];
+        else dst.fill(0, d, d + c);
         continue;
       }
       const s = srcOffset + (sr * w + sc) * c;
@@ -84,8 +91,8 @@ export function cropAndFlipInto(
 }
 
 /**
- * Random crop with CROP_PADDING zero padding, then random horizontal flip (science.md section 1), for each
- * of the n HWC images of a batch; seeded by (seed, epoch, batchIndex). Returns a new array.
+ * Random crop with CROP_PADDING pixels of `pad` (per channel; the dataset's black), then random horizontal
+ * flip, for each of the n HWC images of a batch; seeded by (seed, epoch, batchIndex). Returns a new array.
  */
 export function augmentBatch(
   x: Float32Array,
@@ -94,6 +101,7 @@ export function augmentBatch(
   seed: number,
   epoch: number,
   batchIndex: number,
+  pad?: readonly number[],
 ): Float32Array {
   const size = shape[0] * shape[1] * shape[2];
   if (x.length !== n * size) throw new Error(`batch has ${x.length} values, expected ${n} x ${size}`);
@@ -104,7 +112,7 @@ export function augmentBatch(
     const dx = rng.int(span) - CROP_PADDING;
     const dy = rng.int(span) - CROP_PADDING;
     const flip = rng.uniform() < 0.5;
-    cropAndFlipInto(x, i * size, out, i * size, shape, dx, dy, flip);
+    cropAndFlipInto(x, i * size, out, i * size, shape, dx, dy, flip, pad);
   }
   return out;
 }

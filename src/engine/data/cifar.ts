@@ -14,7 +14,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { checkSizes, type DatasetLoader, type LoadedDataset } from './dataset';
 import { dataDirectory, findDatasetFiles } from './locate';
-import { type ChannelNormalization, pixelTable } from './normalize';
+import { blackAfter, type ChannelNormalization, pixelTable } from './normalize';
 
 export const CIFAR_SHAPE: [number, number, number] = [32, 32, 3];
 const PIXELS = 32 * 32;
@@ -147,6 +147,7 @@ function cifarLoader(name: 'cifar10' | 'cifar100', format: CifarFormat): Dataset
         inputShape: [...CIFAR_SHAPE],
         numClasses: format.classes,
         isImage: true,
+        padValue: blackAfter(format.normalization),
         train: { ...train, n: options.trainSize },
         test: { ...test, n: options.testSize },
       };

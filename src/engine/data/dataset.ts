@@ -17,6 +17,11 @@ export interface LoadedDataset {
   numClasses: number;
   /** Whether random-crop + flip augmentation makes sense for it. */
   isImage: boolean;
+  /**
+   * Per channel, the value a black pixel has after normalisation: what the random crop pads with, as the
+   * official pipeline pads the raw image with black before normalising (normalize.ts: blackAfter).
+   */
+  padValue?: number[];
   train: DataSplit;
   test: DataSplit;
 }

@@ -14,7 +14,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node
 import { createGunzip } from 'node:zlib';
 import { checkSizes, type DatasetLoader, type LoadedDataset } from './dataset';
 import { dataDirectory, findDatasetFiles } from './locate';
-import { type ChannelNormalization, pixelTable } from './normalize';
+import { blackAfter, type ChannelNormalization, pixelTable } from './normalize';
 
 export const IDX_IMAGE_SHAPE: [number, number, number] = [28, 28, 1];
 const IMAGE_BYTES = 28 * 28;
@@ -177,6 +177,7 @@ function idxLoader(name: 'mnist' | 'fashion-mnist', norm: ChannelNormalization):
         inputShape: [...IDX_IMAGE_SHAPE],
         numClasses: CLASSES,
         isImage: true,
+        padValue: blackAfter(norm),
         train: { ...train, n: options.trainSize },
         test: { ...test, n: options.testSize },
       };

@@ -21,6 +21,13 @@ export function channelStats(x: Float32Array, channels: number): ChannelNormaliz
   return { mean, std };
 }
 
+/**
+ * Per channel, what a black pixel (raw 0) becomes after normalisation: -mean_c / std_c, about -2 sigma for
+ * CIFAR. The crop's padding, so that a shifted image shows black at its border as the official pipeline's
+ * does (it pads with 0 before normalising), not the channel mean.
+ */
+export const blackAfter = (norm: ChannelNormalization): number[] => norm.mean.map((m, c) => -m / norm.std[c]);
+
 /** In place: x <- (x - mean_c) / std_c. */
 export function applyNormalization(x: Float32Array, norm: ChannelNormalization): void {
   const c = norm.mean.length;

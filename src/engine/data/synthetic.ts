@@ -3,7 +3,7 @@
 // from the disjoint streams `${seed}/train` and `${seed}/test`. Both streams are prefix-stable: the first
 // n training examples are the same whatever trainSize is.
 import { checkSizes, type DatasetLoader, type LoadedDataset, type LoadOptions } from './dataset';
-import { applyNormalization, type ChannelNormalization, channelStats } from './normalize';
+import { applyNormalization, blackAfter, type ChannelNormalization, channelStats } from './normalize';
 import { createRng } from './random';
 import { IMAGE_CLASSES, IMAGE_SHAPE, makePrototypes, sampleImages } from './syntheticImages';
 import { makeTeacher, sampleVectors, VECTOR_CLASSES, VECTOR_DIM } from './syntheticVectors';
@@ -31,6 +31,8 @@ export function generateSyntheticImages(options: LoadOptions): SyntheticImagesDa
     inputShape: [...IMAGE_SHAPE],
     numClasses: IMAGE_CLASSES,
     isImage: true,
+    // The generator's raw 0 plays black: images are generated around colour offsets, then standardised.
+    padValue: blackAfter(normalization),
     train: { ...train, n: options.trainSize },
     test: { ...test, n: options.testSize },
     normalization,

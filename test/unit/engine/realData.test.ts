@@ -6,6 +6,7 @@ import { existsSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSy
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { cropAndFlip } from '../../../src/engine/data/batches';
 import type { LoadedDataset } from '../../../src/engine/data/dataset';
 import { readIdx } from '../../../src/engine/data/idx';
 import { DatasetNotFoundError, dataDirectory, defaultDataDirectory } from '../../../src/engine/data/locate';
@@ -76,6 +77,39 @@ function assertIdxSplit(
   }
   assert.ok(worst < 1e-6, `largest pixel error ${worst}`);
 }
+
+describe('random-crop padding', () => {
+  test('pads with black as it reads after normalisation (about -2 sigma), as the official pipeline pads before it', async () => {
+    // A CIFAR-10 file whose first training image has a black pixel: the loader's own value for it is the
+    // oracle, beside the published constants.
+    const dir = tempDir('wdlab-pad-');
+    const files = writeCifar10(dir, 2, 1);
+    files.train[0].pixels.fill(0, 0, 1); // red, row 0, column 0
+    files.train[0].pixels.fill(0, 1024, 1025); // green
+    files.train[0].pixels.fill(0, 2048, 2049); // blue
+    writeFileSync(join(files.folder, 'data_batch_1.bin'), cifarFile(files.train.slice(0, 2), 1));
+    const ds = await load('cifar10', dir, 10, 1);
+    const black = Array.from(ds.train.x.subarray(0, 3));
+    assert.deepEqual(
+      ds.padValue,
+      black.map((v, c) => (Math.abs(v - ds.padValue![c]) < 1e-6 ? ds.padValue![c] : v)),
+    );
+    for (let c = 0; c < 3; c++) {
+      assert.ok(Math.abs(ds.padValue![c] - -CIFAR10.mean[c] / CIFAR10.std[c]) < 1e-6);
+      assert.ok(ds.padValue![c] < -2, `channel ${c}: ${ds.padValue![c]}`);
+    }
+    // Shifted by 4 pixels right and down, the first 4 rows and columns are that black, never 0.
+    const img = ds.train.x.subarray(0, 3072);
+    const out = cropAndFlip(img, [32, 32, 3], -4, -4, false, ds.padValue);
+    for (let r = 0; r < 32; r++)
+      for (let col = 0; col < 32; col++)
+        for (let c = 0; c < 3; c++) {
+          const v = out[(r * 32 + col) * 3 + c];
+          if (r < 4 || col < 4) assert.equal(v, black[c]);
+          else assert.equal(v, img[((r - 4) * 32 + (col - 4)) * 3 + c]);
+        }
+  });
+});
 
 describe('CIFAR-10 binary', () => {
   test('decodes every record: labels, CHW -> NHWC pixels, official normalisation; files in batch order', async () => {
