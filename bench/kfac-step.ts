@@ -132,6 +132,7 @@ async function main() {
       inverseEvery: 100,
       dampingScheme: 'factored',
       inverseMethod: values.inverse as KfacInverseMethod | 'auto',
+      inverseSchedule: 'synchronous',
       initStatsBatches: 0,
     };
     const kfac = createOptimizer(spec, {
@@ -167,6 +168,7 @@ async function main() {
       JSON.stringify({
         backend: tf.getBackend(),
         inverseMethod: kfac.inverseMethod,
+        inverseSchedule: 'synchronous',
         model: c.name,
         batch: c.batch,
         sgdStepMs: +sgdMs.toFixed(2),

@@ -79,7 +79,10 @@ function startDataParallel(spec: ExperimentSpec, model: Model): DataParallel | u
   return new DataParallel(spec, model, threads, backend);
 }
 
-/** `kfacInverses` replaces the default K-FAC inverse schedule (a reference run: `{ delay: 0 }`). */
+/**
+ * `kfacInverses` replaces the spec's K-FAC inverse schedule (optimizer.inverseSchedule: synchronous, the
+ * official one, is `{ delay: 0 }`; asynchronous swaps worker-thread rounds in T_inv steps late).
+ */
 export function createTrainingState(
   spec: ExperimentSpec,
   data: LoadedDataset,
@@ -105,7 +108,9 @@ export function createTrainingState(
       seed: spec.training.seed,
       // K-FAC: eigendecompositions in a worker thread, swapped in T_inv steps after the snapshot (optimizer.ts).
       kfacInverses: kfac
-        ? (options.kfacInverses ?? { delay: defaultInverseDelay(opt.inverseEvery) })
+        ? (options.kfacInverses ?? {
+            delay: opt.inverseSchedule === 'asynchronous' ? defaultInverseDelay(opt.inverseEvery) : 0,
+          })
         : undefined,
       // K-FAC: the factor statistics split over the data-parallel threads, as the gradients are.
       kfacStatistics: kfac ? dataParallel?.statistics : undefined,

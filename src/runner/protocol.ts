@@ -72,6 +72,8 @@ export interface ReadyMessage {
   totalSteps: number;
   /** The model's linear layers in forward order (absent from trainers older than the field). */
   layers?: LayerInfo[];
+  /** K-FAC: how and when its factors are inverted (schedule and lag), for run.json. */
+  kfacInverses?: string;
 }
 
 export interface MetricsMessage {

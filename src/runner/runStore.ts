@@ -58,6 +58,8 @@ export interface RunInfo {
   parameterCount?: number;
   /** The model's linear layers: which are scale-invariant and decayed (from the trainer's `ready`). */
   layers?: LayerInfo[];
+  /** K-FAC: how and when its factors were inverted, e.g. the asynchronous schedule's lag. */
+  kfacInverses?: string;
   /** Pid of the process that owns the run (CLI or extension host) and of its trainer. */
   ownerPid?: number;
   trainerPid?: number;

@@ -82,6 +82,7 @@ async function run(start: StartMessage): Promise<DoneMessage> {
     startStep: start.resume ? (readCheckpointState(checkpointDir)?.step ?? 0) : 0,
     totalSteps: perEpoch * spec.training.epochs,
     layers: layerFacts(state.model.layers, spec.regularization),
+    ...(state.optimizer instanceof KfacOptimizer ? { kfacInverses: state.optimizer.describeInverses() } : {}),
   });
   const outcome = await train(
     spec,

@@ -179,6 +179,7 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
               backend: message.backend,
               parameterCount: message.parameterCount,
               ...(message.layers ? { layers: message.layers } : {}),
+              ...(message.kfacInverses ? { kfacInverses: message.kfacInverses } : {}),
             }),
           );
           break;

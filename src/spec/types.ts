@@ -74,6 +74,11 @@ export interface KfacSpec {
    * or native TensorFlow backend with the factored scheme, else eigendecomposition.
    */
   inverseMethod: KfacInverseMethod | 'auto';
+  /**
+   * When new inverses take effect: synchronous (official: at the T_inv-th step, from that step on) or
+   * asynchronous (eigendecompositions in worker threads, swapped in T_inv steps later).
+   */
+  inverseSchedule: 'synchronous' | 'asynchronous';
   /** Factors initialised by averaging over this many training batches before the first step (0: first stats batch). */
   initStatsBatches: number;
 }

@@ -36,7 +36,10 @@ export interface PresetSpec {
   data: { dataset: DatasetName; trainSize: number; testSize: number; augment: boolean };
   model: { arch: Arch; depth: number; width: number; batchNorm: boolean; batchNormMomentum?: number };
   // K-FAC's inverseMethod is not a paper setting: it stays at its default (auto), so it is left out.
-  optimizer: Pick<SgdSpec, 'type' | 'lr' | 'momentum'> | AdamSpec | Omit<KfacSpec, 'inverseMethod'>;
+  optimizer:
+    | Pick<SgdSpec, 'type' | 'lr' | 'momentum'>
+    | AdamSpec
+    | Omit<KfacSpec, 'inverseMethod' | 'inverseSchedule'>;
   regularization: { type: RegularizationType; coefficient: number; apply?: DecayScope };
   schedule: { type: 'step'; factor: number; everySteps: number };
   training: { epochs: number; batchSize: number; testBatchSize: number; seed: number; backend: BackendName };
@@ -154,7 +157,7 @@ function optimizerOf(c: PaperConfig, trainSize: number): PresetSpec['optimizer']
       return { type: 'adam', lr: c.lr, betas: [0.9, 0.999], eps: 1e-8 };
     case 'K-FAC-F':
     case 'K-FAC-G': {
-      const kfac: Omit<KfacSpec, 'inverseMethod'> = {
+      const kfac: Omit<KfacSpec, 'inverseMethod' | 'inverseSchedule'> = {
         type: c.optimizer === 'K-FAC-F' ? 'kfac-f' : 'kfac-g',
         lr: c.lr,
         momentum: PAPER_SCALE.momentum,

@@ -48,6 +48,7 @@ const kfacSpec = (over: Partial<KfacSpec> = {}): KfacSpec => ({
   inverseEvery: 100,
   dampingScheme: 'eigen',
   inverseMethod: 'auto',
+  inverseSchedule: 'synchronous',
   initStatsBatches: 0,
   ...over,
 });

@@ -40,6 +40,7 @@ const kfac: KfacSpec = {
   inverseEvery: 4,
   dampingScheme: 'factored',
   inverseMethod: 'auto',
+  inverseSchedule: 'synchronous',
   initStatsBatches: 0,
 };
 

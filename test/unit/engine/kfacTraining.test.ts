@@ -57,10 +57,59 @@ before(async () => {
 });
 
 describe('K-FAC in the training loop', () => {
+  test('the inverse schedule is the official one by default on CPU backends; asynchronous is an option, T_inv late', async () => {
+    const run = async (inverseSchedule?: string) => {
+      const s = spec({
+        ...base,
+        optimizer: {
+          type: 'kfac-f',
+          lr: 0.01,
+          statsEvery: 1,
+          inverseEvery: 4,
+          inverseMethod: 'eigendecomposition',
+          ...(inverseSchedule ? { inverseSchedule } : {}),
+        },
+      });
+      const data = await loadDataset(s.data);
+      const state = createTrainingState(s, data);
+      const { events, records } = recorder();
+      assert.equal(
+        (await train(s, data, state, events, { checkpointDir: dir(), resume: false })).status,
+        'completed',
+      );
+      const opt = state.optimizer as KfacOptimizer;
+      const out = { counts: { ...opt.counts }, described: opt.describeInverses(), records };
+      state.optimizer.dispose();
+      state.model.dispose();
+      return out;
+    };
+    // 12 steps, rounds due at steps 0, 4, 8: each computed at its step and used from it (no worker).
+    const official = await run();
+    assert.deepEqual([official.counts.inverses, official.counts.posted], [3, 0]);
+    assert.match(official.described, /used from the step they are due \(the official schedule\)/);
+    const lagged = await run('asynchronous');
+    assert.equal(lagged.counts.posted, 2, 'rounds 4 and 8 go to the worker (round 0 is synchronous)');
+    assert.match(
+      lagged.described,
+      /swapped in 4 steps after their factors were taken \(asynchronous: 4 steps later/,
+    );
+    // The two schedules train differently: results depended on the backend before the default changed.
+    const last = (r: typeof official) => r.records.at(-1)!['train/loss'];
+    assert.notEqual(last(official), last(lagged));
+  });
+
   test('K-FAC-F + weight decay (BN MLP): trains, constant live tensors, its metrics as documented', async () => {
     const s = spec({
       ...base,
-      optimizer: { type: 'kfac-f', lr: 0.01, statsEvery: 2, inverseEvery: 4, initStatsBatches: 2 },
+      // The asynchronous schedule, whose rounds go to the worker thread (checked below).
+      optimizer: {
+        type: 'kfac-f',
+        lr: 0.01,
+        statsEvery: 2,
+        inverseEvery: 4,
+        initStatsBatches: 2,
+        inverseSchedule: 'asynchronous',
+      },
       regularization: { type: 'weightDecay', coefficient: 0.01 },
     });
     const data = await loadDataset(s.data);
@@ -94,7 +143,7 @@ describe('K-FAC in the training loop', () => {
     }
     const m = await opt.metrics();
     assert.ok(Math.abs(m.kfacGnNorm - gn) < 1e-4 * gn, `${m.kfacGnNorm} vs ${gn}`);
-    // Inverse rounds after the first ran in the worker thread (issue 5).
+    // Inverse rounds after the first ran in the worker thread.
     assert.ok(opt.threaded && opt.counts.posted > 0, JSON.stringify(opt.counts));
     state.model.dispose();
     state.optimizer.dispose();
@@ -128,7 +177,14 @@ describe('K-FAC in the training loop', () => {
   test('a restored checkpoint continues exactly like the uninterrupted run', async () => {
     const s = spec({
       ...base,
-      optimizer: { type: 'kfac-f', lr: 0.01, statsEvery: 2, inverseEvery: 3 },
+      // Asynchronous: a checkpoint can be taken with a round in flight (below).
+      optimizer: {
+        type: 'kfac-f',
+        lr: 0.01,
+        statsEvery: 2,
+        inverseEvery: 3,
+        inverseSchedule: 'asynchronous',
+      },
       regularization: { type: 'l2', coefficient: 0.01 },
     });
     const data = await loadDataset(s.data);

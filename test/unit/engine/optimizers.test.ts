@@ -327,6 +327,7 @@ describe('resources', () => {
               inverseEvery: 100,
               dampingScheme: 'factored',
               inverseMethod: 'auto',
+              inverseSchedule: 'synchronous',
               initStatsBatches: 0,
             },
             { params: [], regularization: reg('none') },

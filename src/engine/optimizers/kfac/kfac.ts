@@ -174,9 +174,10 @@ export class KfacOptimizer implements Optimizer {
   describeInverses(): string {
     if (this.inverseMethod === 'newtonSchulz')
       return `Newton-Schulz in float32 on the ${tf.getBackend()} backend, every ${this.spec.inverseEvery} steps`;
-    const where = this.threaded
-      ? `in worker threads, swapped in ${this.delay} steps after each snapshot`
-      : 'on the training thread';
+    const where =
+      this.delay === 0
+        ? 'on the training thread, used from the step they are due (the official schedule)'
+        : `${this.threaded ? 'in worker threads' : 'on the training thread'}, swapped in ${this.delay} steps after their factors were taken (asynchronous: ${this.delay} steps later than the official schedule)`;
     return `eigendecomposition in float64 ${where}, every ${this.spec.inverseEvery} steps`;
   }
 
