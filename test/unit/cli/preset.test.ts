@@ -119,6 +119,7 @@ describe('wdlab preset new', () => {
       inverseEvery: 100,
       dampingScheme: 'factored',
       inverseMethod: 'auto',
+      inverseSchedule: 'synchronous',
       initStatsBatches: 391,
     });
     assert.deepEqual(r.spec?.regularization, { type: 'weightDecay', coefficient: 0.01, apply: 'all' });
