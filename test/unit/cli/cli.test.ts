@@ -10,6 +10,7 @@ import { readCheckpointState } from '../../../src/engine/checkpointFormat';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import { parseJsonl, type RunInfo, runFiles } from '../../../src/runner/runStore';
 import { cliPath, repoRoot } from '../../helpers/backend';
+import { waitFor } from '../../helpers/wait';
 
 interface Finished {
   code: number | null;
@@ -70,20 +71,6 @@ const runDirsIn = (cwd: string) =>
     : [];
 const info = (dir: string): RunInfo => JSON.parse(readFileSync(runFiles(dir).run, 'utf8'));
 const metrics = (dir: string): MetricRecord[] => parseJsonl(readFileSync(runFiles(dir).metrics, 'utf8'));
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      const v = probe();
-      if (v !== undefined && v !== false) return v;
-    } catch {
-      // not there yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('wdlab CLI', () => {
   test('validate: exit 0 with the trial count; exit 2 with file:line:column errors', async () => {

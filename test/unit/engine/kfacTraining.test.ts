@@ -8,11 +8,12 @@ import { loadDataset } from '../../../src/engine/data/registry';
 import type { KfacOptimizer } from '../../../src/engine/optimizers';
 import { setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
 import { tf } from '../../../src/engine/tf';
-import { createTrainingState, type TrainerEvents, train } from '../../../src/engine/trainer';
+import { createTrainingState, train } from '../../../src/engine/trainer';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { repoRoot, wasmDir } from '../../helpers/backend';
+import { recorder } from '../../helpers/recorder';
 import { scratchCheckpointDir } from '../../helpers/scratch';
 
 function spec(over: object): ExperimentSpec {
@@ -22,23 +23,6 @@ function spec(over: object): ExperimentSpec {
     [],
   );
   return loaded.spec!;
-}
-
-function recorder(stopAfter = Number.POSITIVE_INFINITY) {
-  const records: MetricRecord[] = [];
-  const tensors: number[] = [];
-  let steps = 0;
-  const events: TrainerEvents = {
-    record: (r) => records.push(r),
-    progress: () => {},
-    checkpoint: () => {},
-    stopRequested: () => steps >= stopAfter,
-    afterStep: (_s, live) => {
-      steps += 1;
-      tensors.push(live);
-    },
-  };
-  return { records, tensors, events };
 }
 
 const dir = () => scratchCheckpointDir('wdlab-kfac-');

@@ -13,12 +13,7 @@ import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
 import { KfacOptimizer } from '../../../src/engine/optimizers';
 import { tf } from '../../../src/engine/tf';
-import {
-  createTrainingState,
-  releaseTrainingState,
-  type TrainerEvents,
-  train,
-} from '../../../src/engine/trainer';
+import { createTrainingState, releaseTrainingState, train } from '../../../src/engine/trainer';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import { parseJsonl, type RunInfo, runFiles } from '../../../src/runner/runStore';
 import { loadSpecText } from '../../../src/spec';
@@ -26,6 +21,7 @@ import type { ExperimentSpec } from '../../../src/spec/types';
 import { requireTensorflow } from '../../helpers/backend';
 import { runCli } from '../../helpers/cli';
 import { cases, compareWithCpu } from '../../helpers/crossBackend';
+import { recorder } from '../../helpers/recorder';
 import { scratchCheckpointDir } from '../../helpers/scratch';
 
 function spec(over: object): ExperimentSpec {
@@ -138,18 +134,10 @@ describe('the native TensorFlow engine', () => {
       });
       const data = await loadDataset(s.data);
       const state = createTrainingState(s, data);
-      const tensors: number[] = [];
       let rssAt100 = 0;
-      const events: TrainerEvents = {
-        record: () => {},
-        progress: () => {},
-        checkpoint: () => {},
-        stopRequested: () => false,
-        afterStep: (step, live) => {
-          tensors.push(live);
-          if (step === 100) rssAt100 = process.memoryUsage().rss;
-        },
-      };
+      const { tensors, events } = recorder(Number.POSITIVE_INFINITY, (step) => {
+        if (step === 100) rssAt100 = process.memoryUsage().rss;
+      });
       const out = await train(s, data, state, events, {
         checkpointDir: scratchCheckpointDir('wdlab-tf-'),
         resume: false,
@@ -248,20 +236,6 @@ describe('the native TensorFlow engine', () => {
       training: { epochs: 3, batchSize: 32, testBatchSize: 32, logEverySteps: 1, backend: 'tensorflow' },
     });
     const data = await loadDataset(s.data);
-    const recorder = (stopAfter = Number.POSITIVE_INFINITY) => {
-      const records: MetricRecord[] = [];
-      let steps = 0;
-      const events: TrainerEvents = {
-        record: (r) => records.push(r),
-        progress: () => {},
-        checkpoint: () => {},
-        stopRequested: () => steps >= stopAfter,
-        afterStep: () => {
-          steps += 1;
-        },
-      };
-      return { records, events };
-    };
     const dir = () => scratchCheckpointDir('wdlab-tf-');
     const whole = recorder();
     const a = createTrainingState(s, data);

@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
-import { createTrainingState, type TrainerEvents, train } from '../../../src/engine/trainer';
+import { createTrainingState, train } from '../../../src/engine/trainer';
 import type { MetricRecord } from '../../../src/runner/protocol';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { wasmDir } from '../../helpers/backend';
+import { recorder } from '../../helpers/recorder';
 import { scratchCheckpointDir } from '../../helpers/scratch';
 
 function spec(over: object): ExperimentSpec {
@@ -18,23 +19,6 @@ function spec(over: object): ExperimentSpec {
     [],
   );
   return loaded.spec!;
-}
-
-function recorder(stopAfter = Number.POSITIVE_INFINITY) {
-  const records: MetricRecord[] = [];
-  const tensors: number[] = [];
-  let steps = 0;
-  const events: TrainerEvents = {
-    record: (r) => records.push(r),
-    progress: () => {},
-    checkpoint: () => {},
-    stopRequested: () => steps >= stopAfter,
-    afterStep: (_s, live) => {
-      steps += 1;
-      tensors.push(live);
-    },
-  };
-  return { records, tensors, events };
 }
 
 const cnnSpec = spec({

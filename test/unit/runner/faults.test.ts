@@ -22,6 +22,7 @@ import type { MetricRecord } from '../../../src/runner/protocol';
 import { runFiles } from '../../../src/runner/runStore';
 import { cliPath } from '../../helpers/backend';
 import { runCli } from '../../helpers/cli';
+import { waitFor } from '../../helpers/wait';
 
 const workspaces: string[] = [];
 after(() => {
@@ -59,20 +60,6 @@ const strictMetrics = (dir: string): MetricRecord[] =>
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as MetricRecord);
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      const v = probe();
-      if (v !== undefined && v !== false) return v;
-    } catch {
-      // not there yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function start(args: string[], cwd: string): { child: ChildProcess; done: Promise<number | null> } {
   const { WDLAB_RUNS_DIR: _r, ...env } = process.env;
