@@ -91,12 +91,14 @@ const HELP: Record<string, string> = {
   gnNorm:
     'Gauss-Newton norm θᵀGθ = E‖J_θ θ‖² with squared-error GN (H = I, the K-FAC-G convention); for deep linear nets (L+1)²‖J_x‖²_F (paper §4).',
   kfacGnNorm:
-    'K-FAC Gauss-Newton norm Σₗ tr(Sₗ Wₗ Aₗ Wₗᵀ), the regulariser weight decay implies under K-FAC-G.',
+    'K-FAC Gauss-Newton norm θᵀ(Σₗ Tₗ Aₗ⊗Sₗ)θ on the held-out batch (BN in inference mode, H = I, as gnNorm): the regulariser weight decay implies under K-FAC-G; for deep linear nets (L+1)‖J_x‖²_F on whitened inputs (paper §4). K-FAC runs only.',
   generalizationGap: 'Test loss − train loss (paper Fig. 5: it tracks the Jacobian norm).',
   effectiveDamping:
     "ρ = λ_d / mean eigenvalue of the layer's K-FAC curvature (T·trA/d_A·trS/d_S); ρ ≫ 1 means K-FAC acts first-order (paper §5).",
   curvatureScale:
     "Mean eigenvalue of the layer's K-FAC curvature block, T·(trA/d_A)·(trS/d_S): the Fisher shrinks as predictions get confident, the GN does not (paper §5).",
+  'kfac/factorNorm':
+    "θᵀ(Σₗ Tₗ Aₗ⊗Sₗ)θ with the optimizer's own running-average factors (training batches, sampled targets); under K-FAC-G they carry the official output covariance 2I, so this is about twice kfacGnNorm.",
   'kfac/klClip':
     'K-FAC KL-clip coefficient ν = min(1, √(κ / (η² Σ g·C⁻¹g))) applied to the preconditioned step (paper code; no-BN configs).',
   'kfac/inverseResidual':

@@ -9,7 +9,7 @@
 //   adam  `effectiveLrAdam/<layer>` = eta / ||theta||     Adam's step does not scale with the gradient, so
 //                                                         the direction turns by ~eta/||theta|| per unit step
 //                                                         (science.md section 3: [derived; unverified])
-//   K-FAC reports its own quantities (effectiveDamping, curvatureScale, kfacGnNorm) through Optimizer.metrics().
+//   K-FAC reports its own quantities (effectiveDamping, curvatureScale, kfac/factorNorm) through Optimizer.metrics().
 // The measured, optimizer-independent counterpart is angularUpdate.ts.
 import type { LinearLayer } from '../models/model';
 import { readAndDispose } from '../read';

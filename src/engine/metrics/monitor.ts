@@ -21,6 +21,7 @@ import { tf } from '../tf';
 import { angularUpdateMetrics, snapshotKernels } from './angularUpdate';
 import { gaussNewtonNorm } from './gaussNewton';
 import { jacobianNormExact, jacobianNormProjection } from './jacobian';
+import { kfacGaussNewtonNorm } from './kfacGaussNewton';
 import { mechanism1Metrics } from './mechanism1';
 import { theoryMetrics } from './theory';
 
@@ -120,7 +121,12 @@ export class Monitor {
         const rng = createRng(`${spec.training.seed}/jacobian/${step}`);
         out.jacobianNorm = await jacobianNormProjection(model, x, settings.jacobianProjections, rng);
       }
-      if (settings.gaussNewton) out.gnNorm = await gaussNewtonNorm(model, x);
+      if (settings.gaussNewton) {
+        out.gnNorm = await gaussNewtonNorm(model, x);
+        // K-FAC's own view of the same norm, on the same batch (metrics/kfacGaussNewton.ts).
+        if (spec.optimizer.type === 'kfac-f' || spec.optimizer.type === 'kfac-g')
+          out.kfacGnNorm = await kfacGaussNewtonNorm(model, x, numClasses);
+      }
     } finally {
       x.dispose();
     }

@@ -63,13 +63,15 @@ export function logitGradients(logits: tf.Tensor2D, kind: CurvatureKind, noise: 
 
 /**
  * Inputs and pre-activation gradients of every linear layer for the batch `x`, in training mode (BN with
- * batch statistics, as the step's own forward), backpropagated from `logitGrad(logits)`: the sampled
- * logitGradients, or in tests an exact per-class vector. The caller owns (and disposes) the tensors.
+ * batch statistics, as the step's own forward) unless `training` is false (BN with its moving averages, as
+ * the metrics measure), backpropagated from `logitGrad(logits)`: the sampled logitGradients, or an exact
+ * per-class vector (metrics/kfacGaussNewton.ts). The caller owns (and disposes) the tensors.
  */
 export function sampleLayers(
   model: Model,
   x: tf.Tensor,
   logitGrad: (logits: tf.Tensor2D) => tf.Tensor2D,
+  training = true,
 ): LayerSample[] {
   const tappable = model as TappableModel;
   const seen: { layer: LinearLayer; input: tf.Tensor }[] = [];
@@ -90,7 +92,7 @@ export function sampleLayers(
   try {
     const dx = inputGradientsOnly(() =>
       tf.grad((xs: tf.Tensor) => {
-        const logits = tappable.forward(xs, true, (layer, input, pre) => {
+        const logits = tappable.forward(xs, training, (layer, input, pre) => {
           seen.push({ layer, input: tf.keep(tf.clone(input)) });
           return capture(seen.length - 1)(pre);
         });

@@ -316,8 +316,10 @@ export class KfacOptimizer implements Optimizer {
 
   /**
    * Per layer (science.md sections 4 and 5): curvatureScale = T (tr A/d_A)(tr S/d_S), the mean eigenvalue of
-   * the block; effectiveDamping = damping / curvatureScale (omitted while the scale is 0); kfacGnNorm =
-   * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S]; kfac/klClip = nu when clipping;
+   * the block; effectiveDamping = damping / curvatureScale (omitted while the scale is 0); kfac/factorNorm =
+   * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S] and the optimizer's own running
+   * factors (training batches, sampled targets; K-FAC-G's carry the output covariance 2I, so this is twice
+   * the H = I norm in expectation: the comparable kfacGnNorm is metrics/kfacGaussNewton.ts); kfac/klClip = nu when clipping;
    * kfac/inverseResidual = the largest relative residual of the Newton-Schulz inverses in use.
    */
   async metrics(): Promise<Record<string, number>> {
@@ -346,7 +348,7 @@ export class KfacOptimizer implements Optimizer {
       if (scale > 0) out[`effectiveDamping/${b.layer.name}`] = this.spec.damping / scale;
       gn += b.locations * quad;
     });
-    out.kfacGnNorm = gn;
+    out['kfac/factorNorm'] = gn;
     const residuals = Array.from(v.subarray(3 * this.blocks.length));
     if (residuals.length > 0) out['kfac/inverseResidual'] = Math.max(...residuals);
     if (this.spec.klClip !== undefined) out['kfac/klClip'] = this.lastClip;
