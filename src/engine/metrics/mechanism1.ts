@@ -8,7 +8,7 @@
 //   sgd   `effectiveLr/<layer>`     = eta / ||theta||^2   the step of the direction is eta * g/||theta||^2
 //   adam  `effectiveLrAdam/<layer>` = eta / ||theta||     Adam's step does not scale with the gradient, so
 //                                                         the direction turns by ~eta/||theta|| per unit step
-//                                                         (science.md section 3: [derived; unverified])
+//                                                         (checked against simulation: mechanisms1.test.ts)
 //   K-FAC reports its own quantities (effectiveDamping, curvatureScale, kfac/factorNorm) through Optimizer.metrics().
 // The measured, optimizer-independent counterpart is angularUpdate.ts.
 import type { LinearLayer } from '../models/model';

@@ -334,6 +334,45 @@ describe('K-FAC steps (science.md section 2)', () => {
     opt.dispose();
     model.dispose();
   });
+  test('KL clip over two steps with momentum and L2: nu from the L2-augmented gradient, applied before momentum', async () => {
+    // Hand reference in float64 (science: the official order): g' = G + lambda theta; U = C^-1 g';
+    // nu = min(1, sqrt(klClip / (eta^2 <g', U>))); v <- mu v + nu U; theta <- theta - eta v. At the second
+    // step v is not zero, so clipping v (after momentum) instead of U, or measuring <G, U> without L2's
+    // share, gives another theta.
+    const A = spd(3, 61);
+    const S = spd(2, 62);
+    const G1 = randMat(3, 2, 63);
+    const G2 = randMat(3, 2, 64);
+    const [lr, damping, klClip, mu, lam] = [0.5, 0.01, 1e-4, 0.9, 0.2];
+    const { model, opt } = singleLayer(2, 2, kfacSpec({ damping, momentum: mu, lr, klClip }), {
+      type: 'l2',
+      coefficient: lam,
+      apply: 'all',
+    });
+    const k = opt as KfacOptimizer;
+    await k.setFactors('fc', tf.tensor2d(A), tf.tensor2d(S));
+    let theta = thetaOf(model);
+    let v = G1.map((r) => r.map(() => 0));
+    const nus: number[] = [];
+    for (const G of [G1, G2]) {
+      const g = G.map((r, i) => r.map((x, j) => x + lam * theta[i][j]));
+      const U = denseKroneckerSolve(A, S, g, 1, damping);
+      const gCg = g.flat().reduce((s, x, i) => s + x * U.flat()[i], 0);
+      const nu = Math.min(1, Math.sqrt(klClip / (lr * lr * gCg)));
+      nus.push(nu);
+      v = v.map((r, i) => r.map((x, j) => mu * x + nu * U[i][j]));
+      theta = theta.map((r, i) => r.map((t, j) => t - lr * v[i][j]));
+      await stepWith(k, model, G, lr);
+      assert.ok(Math.abs((await opt.metrics!())['kfac/klClip'] - nu) < 1e-5 * nu, `nu at step ${nus.length}`);
+    }
+    assert.ok(
+      nus.every((nu) => nu < 0.9),
+      `the clip is active at both steps: ${nus}`,
+    );
+    assertMatClose(thetaOf(model).flat(), theta, 1e-4, 'theta after two clipped steps');
+    opt.dispose();
+    model.dispose();
+  });
 });
 
 describe('statistics (science.md section 6)', () => {

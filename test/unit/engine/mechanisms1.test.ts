@@ -134,6 +134,64 @@ describe('effective learning rate (science.md section 3)', () => {
   });
 });
 
+describe('effective learning rate laws against simulation: SGD turns by eta/||w||^2, Adam by eta/||w||', () => {
+  // The same scale-invariant problem started at ||w|| = 1 and at ||w|| = 4 (same direction, same noise
+  // stream): the gradient of a scale-invariant loss shrinks as 1/||w||. If a step turns the direction by
+  // angle ~ effectiveLr x (a scale-free step length), then angle x ||w||^p is the same at both scales for the
+  // optimizer's own p (SGD: 2, effectiveLr; Adam: 1, effectiveLrAdam) and differs by 4^(p' - p) for the
+  // other. No decay, 40 steps: the norm moves by under 2%, and each step uses the norm it starts from.
+  const scaled = async (optimizerSpec: OptimizerSpec, scale: number, p: number): Promise<number> => {
+    const d = 2000;
+    const rng = createRng('effective-lr-law');
+    const w = tf.variable(
+      tf.tensor1d(Float32Array.from({ length: d }, () => (scale * rng.normal()) / Math.sqrt(d))),
+    );
+    const optimizer = createOptimizer(optimizerSpec, {
+      params: [{ name: 'w', variable: w, decay: false }],
+      regularization: { type: 'none', coefficient: 0, apply: 'all' },
+    });
+    let sum = 0;
+    const steps = 40;
+    for (let t = 0; t < steps; t++) {
+      const now = w.dataSync() as Float32Array;
+      const norm = Math.sqrt(dot(now, now));
+      const g = tf.tensor1d(orthogonalNoise(now, rng));
+      const before = tf.clone(w);
+      optimizer.step(new Map([['w', g]]), optimizerSpec.lr);
+      sum += (await angularUpdates([before], [w]))[0] * norm ** p;
+      tf.dispose([g, before]);
+    }
+    optimizer.dispose();
+    w.dispose();
+    return sum / steps;
+  };
+  const cases: { name: string; spec: OptimizerSpec; p: number; other: number }[] = [
+    {
+      name: 'SGD (effectiveLr = eta/||w||^2)',
+      spec: { type: 'sgd', lr: 1e-3, momentum: 0, nesterov: false },
+      p: 2,
+      other: 1,
+    },
+    {
+      name: 'Adam (effectiveLrAdam = eta/||w||)',
+      spec: { type: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8 },
+      p: 1,
+      other: 2,
+    },
+  ];
+  for (const { name, spec, p, other } of cases) {
+    test(name, async () => {
+      const own = (await scaled(spec, 4, p)) / (await scaled(spec, 1, p));
+      const wrong = (await scaled(spec, 4, other)) / (await scaled(spec, 1, other));
+      console.log(
+        `# ${name}: angle x ||w||^${p} at ||w|| = 4 over ||w|| = 1: ${own.toFixed(4)}; with ^${other}: ${wrong.toFixed(3)}`,
+      );
+      assert.ok(Math.abs(own - 1) < 0.03, `angle x ||w||^${p} changed by ${own} with the scale`);
+      assert.ok(Math.abs(wrong - 4 ** (other - p)) < 0.1 * 4 ** (other - p), `the other law: ${wrong}`);
+    });
+  }
+});
+
 /** The mean measured angle over the second half of `steps` steps of the real optimizer on the synthetic problem. */
 async function simulateAngularUpdate(
   optimizerSpec: OptimizerSpec,
