@@ -86,6 +86,7 @@ describe('defaults', () => {
       inverseEvery: 100,
       dampingScheme: 'factored',
       inverseMethod: 'auto',
+      inverseSchedule: 'synchronous',
       initStatsBatches: 0,
     });
     assert.equal(kfac.model.depth, 20);
