@@ -452,6 +452,96 @@ describe('statistics (science.md section 6)', () => {
     model.dispose();
   });
 
+  test('conv: a 1x1 conv under global average pooling, K-FAC-G: S = 2I/T^2 and T A (x) S = the exact GN block in expectation', async () => {
+    // f(x) = (1/T) sum_t (W^T a_t + b): the logits are the conv's output averaged over its T = H W locations.
+    // Per location the output gradient is g/T with g ~ N(0, 2I) (the official factor 2), so in expectation
+    // S = E[(g/T)(g/T)^T] = 2I/T^2, and the block T A (x) S = (2/T) A (x) I. The exact GN block of the
+    // kernel (H = 2I) is 2 E_n[abar abar^T] (x) I with abar = (1/T) sum_t a_t; for inputs independent across
+    // locations with E[a a^T] = I it is (2/T) I (x) I in expectation, which K-FAC's equals (its spatial
+    // independence assumption holds).
+    const [N, H, W, C, K] = [64, 4, 4, 3, 2];
+    const T = H * W;
+    const layer = {
+      name: 'conv',
+      kind: 'conv' as const,
+      kernel: tf.variable(tf.randomNormal([1, 1, C, K], 0, 1, 'float32', 5)),
+      bias: tf.variable(tf.zeros([K])),
+      scaleInvariant: false,
+      isLast: true,
+      strides: 1,
+      padding: 'same' as const,
+    };
+    const model = {
+      arch: 'resnet',
+      inputShape: [H, W, C],
+      numClasses: K,
+      layers: [layer],
+      forward: (
+        x: tf.Tensor,
+        _t: boolean,
+        tap?: (l: typeof layer, i: tf.Tensor, p: tf.Tensor) => tf.Tensor,
+      ) =>
+        tf.tidy(() => {
+          const pre = tf.add(
+            tf.conv2d(x as tf.Tensor4D, layer.kernel as tf.Variable<tf.Rank.R4>, 1, 'same'),
+            layer.bias,
+          );
+          const out = tap ? tap(layer, x, pre) : pre;
+          return tf.mean(out, [1, 2]) as tf.Tensor2D;
+        }),
+      updateBatchNormStats: () => {},
+      trainableVariables: () => [layer.kernel, layer.bias],
+      stateVariables: () => new Map(),
+      parameterCount: () => C * K + K,
+      dispose: () => tf.dispose([layer.kernel, layer.bias]),
+    } as unknown as Model;
+    const x = tf.randomNormal([N, H, W, C], 0, 1, 'float32', 6);
+    const passes = 200;
+    let S = tf.zeros([K, K]);
+    let A: tf.Tensor | undefined;
+    for (let r = 0; r < passes; r++) {
+      const noise = curvatureNoise('gaussNewton', N, K, 2000 + r);
+      const [sums] = factorSums(model, x, 'gaussNewton', noise);
+      assert.equal(sums.rows, N * T);
+      assert.equal(sums.locations, T);
+      const next = tf.tidy(() => tf.add(S, tf.div(sums.S, sums.rows * passes)));
+      S.dispose();
+      S = next;
+      if (!A) A = tf.div(sums.A, sums.rows);
+      tf.dispose([noise, sums.A, sums.S]);
+    }
+    const s = S.arraySync() as number[][];
+    // S: 2/T^2 on the diagonal, 0 off it (sampling error ~ sqrt(2 / (N passes)) relative: 1%).
+    for (let i = 0; i < K; i++)
+      for (let j = 0; j < K; j++) {
+        const want = i === j ? 2 / T ** 2 : 0;
+        assert.ok(Math.abs(s[i][j] - want) < 0.05 * (2 / T ** 2), `S[${i}][${j}] = ${s[i][j]}, want ${want}`);
+      }
+    // The kernel part of T A (x) S against the exact GN block of this batch, both in float64.
+    const xs = x.arraySync() as number[][][][];
+    const a = A!.arraySync() as number[][];
+    const abar = xs.map((img) =>
+      Array.from({ length: C }, (_, c) => img.flat().reduce((t, px) => t + px[c], 0) / T),
+    );
+    for (let c = 0; c < C; c++)
+      for (let d = 0; d < C; d++) {
+        const exact = (2 * abar.reduce((t, v) => t + v[c] * v[d], 0)) / N; // 2 E_n[abar abar^T]
+        const kfac = T * a[c][d] * s[0][0]; // the block's entry (c, out 0) x (d, out 0): T A[c][d] S[0][0]
+        const closed = c === d ? 2 / T : 0;
+        // Both are the closed form in expectation: sampling error ~ 1/sqrt(N) of the exact block's scale.
+        assert.ok(
+          Math.abs(exact - closed) < 0.35 * (2 / T),
+          `exact GN [${c}][${d}] = ${exact}, want ${closed}`,
+        );
+        assert.ok(
+          Math.abs(kfac - closed) < 0.15 * (2 / T),
+          `T A (x) S [${c}][${d}] = ${kfac}, want ${closed}`,
+        );
+      }
+    tf.dispose([x, S, A!]);
+    model.dispose();
+  });
+
   test('S of a BN layer scales by alpha^-2 when its weights scale by alpha; A is unchanged (section 7 item 2)', async () => {
     const model = buildModel(mlpSpec([5], true), [3], 2, 13);
     const x = tf.tensor2d(randMat(16, 3, 71));
