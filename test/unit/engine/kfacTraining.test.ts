@@ -82,7 +82,7 @@ describe('K-FAC in the training loop', () => {
     assert.notEqual(last(official), last(lagged));
   });
 
-  test('K-FAC-F + weight decay (BN MLP): trains, constant live tensors, its metrics as documented', async () => {
+  test('K-FAC-F + weight decay (BN MLP): trains, constant live tensors, its metrics as documented (regression guard)', async () => {
     const s = spec({
       ...base,
       // The asynchronous schedule, whose rounds go to the worker thread (checked below).
@@ -112,7 +112,8 @@ describe('K-FAC in the training loop', () => {
       ])
         assert.ok(k in r && r[k] > 0, `${k} at ${r.step}`);
       assert.ok(!('kfac/klClip' in r));
-      // rho = damping / (T (tr A/dA)(tr S/dS)), section 5.
+      // rho = damping / (T (tr A/dA)(tr S/dS)), section 5: the algebra of one definition (a regression
+      // guard; the curvature it divides by is checked against the exact blocks in kfac.test.ts).
       assert.ok(Math.abs(r['effectiveDamping/fc1'] * r['curvatureScale/fc1'] - 0.001) < 1e-9);
     }
     // kfac/factorNorm = sum_l T tr(S W A W^T) from the optimizer's own factors, checked densely (a regression

@@ -265,7 +265,7 @@ describe('equilibrium angular update (science.md section 7 item 6), real optimiz
     });
   }
 
-  test('no prediction for Adam + L2, no regularization, or lambda = 0; SGD L2 = weight decay', () => {
+  test('no prediction for Adam + L2, no regularization, or lambda = 0; SGD L2 = weight decay (regression guard)', () => {
     const adam: OptimizerSpec = { type: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8 };
     const sgd: OptimizerSpec = { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false };
     assert.equal(equilibriumAngularUpdate(adam, { type: 'l2', coefficient: 1 }, 1e-3), undefined);

@@ -226,8 +226,10 @@ describe('regularization.apply selects parameters (science.md section 1)', () =>
   }
 });
 
-describe('L2 vs weight decay over 20 steps of a 2-layer MLP (science.md section 7 item 7)', () => {
-  test('SGD (heavy ball and Nesterov): bit-identical', () => {
+// Regression guards: these compare the code with itself (one code path against another), not with an
+// independent oracle; the oracles are the float64 references above and the simulations of mechanisms1.test.ts.
+describe('L2 vs weight decay over 20 steps of a 2-layer MLP (regression guard; science.md section 7 item 7)', () => {
+  test('SGD (heavy ball and Nesterov): bit-identical (regression guard)', () => {
     for (const spec of [sgd(0.9), sgd(0.9, true), sgd(0)]) {
       const l2 = trajectoryBytes(spec, 'l2', 20);
       const wd = trajectoryBytes(spec, 'weightDecay', 20);
@@ -236,7 +238,7 @@ describe('L2 vs weight decay over 20 steps of a 2-layer MLP (science.md section 
     }
   });
 
-  test('Adam: measurably different', () => {
+  test('Adam: measurably different (regression guard)', () => {
     const l2 = new Float32Array(trajectoryBytes(adam, 'l2', 20).buffer);
     const wd = new Float32Array(trajectoryBytes(adam, 'weightDecay', 20).buffer);
     const diff = Math.max(...l2.map((v, i) => Math.abs(v - wd[i])));
