@@ -32,7 +32,7 @@ export async function kfacGaussNewtonNorm(model: Model, x: tf.Tensor, classes: n
             A.push(tf.tidy(() => secondMoment(inputRows(s.layer, s.input))));
             locations.push(blockShape(s.layer, s.input.shape).locations);
           }
-          const fresh = secondMoment(outputRows(s.grad));
+          const fresh = tf.tidy(() => secondMoment(outputRows(s.grad)));
           if (c === 0) S.push(fresh);
           else {
             const sum = tf.add(S[l], fresh) as tf.Tensor2D;

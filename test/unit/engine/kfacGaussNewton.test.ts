@@ -85,7 +85,9 @@ describe('K-FAC Gauss-Newton norm (kfacGnNorm)', () => {
     const model = linearNetwork([6, 4], 3, true);
     const x = tf.randomNormal([32, 6], 0.3, 1.7, 'float32', 11);
     try {
+      const live = tf.memory().numTensors;
       const kfac = await kfacGaussNewtonNorm(model, x, 4);
+      assert.equal(tf.memory().numTensors, live, 'kfacGaussNewtonNorm leaves no tensor behind');
       const gn = await gaussNewtonNorm(model, x);
       const direct = (await tf.tidy(() => tf.div(tf.sum(tf.square(model.forward(x, false))), 32)).data())[0];
       close(kfac, direct, 1e-5, 'kfacGnNorm vs E||f||^2');
