@@ -11,6 +11,15 @@ from this project's code:
              theta -= eta v.
   Adam       bias-corrected, eps added to sqrt(vhat). L2: g += lambda theta first. AdamW: theta -= eta
              (adam_step + lambda theta).
+  K-FAC      (section 6; the official code) one step from zero-initialised factors: the step's statistics
+             replace them. Per dense layer, with the sampled logit-side vector g_i (K-FAC-G: the given
+             sqrt(2) N(0, I) draw; K-FAC-F: softmax(f_i) - onehot(y_i), y_i the first class whose cumulative
+             softmax exceeds the given uniform u_i): A = mean_i [a_i; 1][a_i; 1]^T, S = mean_i ds_i ds_i^T,
+             ds_i = d <g_i, f_i> / d pre-activation. G = [dkernel; dbias] of the mean loss (+ lambda theta
+             for L2). factored: U = (A + pi r I)^-1 G (S + r/pi I)^-1, r = sqrt(damping),
+             pi = sqrt((tr A / d_A) / (tr S / d_S)); eigen: U = Q_A [(Q_A^T G Q_S) / (a s^T + damping)] Q_S^T.
+             KL clip nu = min(1, sqrt(klClip / (eta^2 sum <G, U>))); v = nu U (zero velocity);
+             theta -= eta v (L2), theta -= eta (v + lambda theta) (weight decay).
   metrics    jacobianNorm = mean over examples of ||d logits / d x||_F^2 (autograd, one pass per class);
              gnNorm = mean ||J_theta theta||^2, J_theta theta by forward-mode AD (torch.func.jvp, exact),
              BN in inference mode.
@@ -88,6 +97,11 @@ def main(src, dst):
     eta = spec["lr"]
     loss = F.cross_entropy(forward(params, moving, bn, x, True), y)
     grads = torch.autograd.grad(loss, [params[n] for n in names])
+    if opt["type"] in ("kfac-f", "kfac-g"):
+        out, nu = kfac_step(spec, params, moving, bn, x, dict(zip(names, grads)), lam, eta)
+        result = {"weights": out, "loss": float(loss), "jacobianNorm": jacobian_norm, "gnNorm": gn_norm, "klClip": nu}
+        json.dump(result, open(dst, "w"))
+        return
     out = {}
     with torch.no_grad():
         for n, g in zip(names, grads):
@@ -106,6 +120,67 @@ def main(src, dst):
                 new = theta - eta * (step + (lam * theta if reg["type"] == "weightDecay" else 0.0))
             out[n] = new.tolist()
     json.dump({"weights": out, "loss": float(loss), "jacobianNorm": jacobian_norm, "gnNorm": gn_norm}, open(dst, "w"))
+
+
+def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
+    opt = spec["optimizer"]
+    reg = spec["regularization"]
+    noise = torch.tensor(spec["noise"], dtype=torch.float64)
+    p64 = {k: v.detach().double() for k, v in params.items()}
+    x64 = x.double()
+    # The sampled backward pass, in float64, training mode (batch statistics), capturing pre-activations.
+    h = x64
+    inputs, pres = [], []
+    for i in range(len(bn)):
+        inputs.append(h)
+        pre = (h @ p64[f"k{i}"] + p64[f"b{i}"]).requires_grad_(True)
+        pres.append(pre)
+        h = pre
+        if bn[i]:
+            h = F.batch_norm(h, None, None, None, None, True, 0.0, EPS_BN)
+        if i < len(bn) - 1:
+            h = torch.relu(h)
+    logits = h
+    if opt["type"] == "kfac-g":
+        g = noise
+    else:
+        p = torch.softmax(logits.detach(), 1)
+        below = (torch.cumsum(p, 1) < noise).sum(1).clamp(max=p.shape[1] - 1)
+        g = p - F.one_hot(below, p.shape[1]).double()
+    ds = torch.autograd.grad((logits * g).sum(), pres)
+    n = x.shape[0]
+    out = {}
+    scores = []
+    updates = []
+    for i in range(len(bn)):
+        a = torch.cat([inputs[i].detach(), torch.ones(n, 1, dtype=torch.float64)], 1)
+        A = a.T @ a / n
+        S = ds[i].T @ ds[i] / n
+        theta = torch.cat([p64[f"k{i}"], p64[f"b{i}"][None, :]], 0)
+        G = torch.cat([grads[f"k{i}"].double(), grads[f"b{i}"].double()[None, :]], 0)
+        if reg["type"] == "l2":
+            G = G + lam * theta
+        damping = opt["damping"]
+        if opt["dampingScheme"] == "factored":
+            pi = torch.sqrt((torch.trace(A) / A.shape[0]) / (torch.trace(S) / S.shape[0]))
+            r = damping**0.5
+            U = torch.linalg.solve(A + pi * r * torch.eye(A.shape[0], dtype=torch.float64), G)
+            U = torch.linalg.solve((S + (r / pi) * torch.eye(S.shape[0], dtype=torch.float64)).T, U.T).T
+        else:
+            ea, qa = torch.linalg.eigh(A)
+            es, qs = torch.linalg.eigh(S)
+            U = qa @ ((qa.T @ G @ qs) / (ea[:, None] * es[None, :] + damping)) @ qs.T
+        scores.append(float((G * U).sum()))
+        updates.append((theta, U))
+    nu = 1.0
+    if opt.get("klClip") is not None:
+        nu = min(1.0, (opt["klClip"] / (eta * eta * sum(scores))) ** 0.5)
+    for i, (theta, U) in enumerate(updates):
+        step = nu * U + (lam * theta if reg["type"] == "weightDecay" else 0.0)
+        new = theta - eta * step
+        out[f"k{i}"] = new[:-1].tolist()
+        out[f"b{i}"] = new[-1].tolist()
+    return out, nu
 
 
 if __name__ == "__main__":

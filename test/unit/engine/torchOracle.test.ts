@@ -1,7 +1,8 @@
 // The engine against an independent reference in another framework: test/oracle/torch_reference.py, a
 // PyTorch implementation written from the paper's definitions (section 2's update rules, section 4's
-// norms), fed the engine's own initial weights, batch and BN moving averages. One step of SGD (L2 and
-// weight decay), Adam + L2 and AdamW on an MLP with BN without gamma/beta, and the Jacobian and
+// norms), fed the engine's own initial weights, batch, BN moving averages and K-FAC's sampling noise. One
+// step of SGD (L2 and weight decay), Adam + L2, AdamW, and K-FAC-F/G (factored and eigen damping, L2 and
+// weight decay, KL clip) on an MLP with BN without gamma/beta, and the Jacobian and
 // Gauss-Newton norms (PyTorch's forward-mode AD for J_theta theta: exact, where the engine uses a
 // Richardson-extrapolated difference). CI installs PyTorch and sets WDLAB_REQUIRE_TORCH=1; elsewhere the
 // test skips when no python3 imports torch, saying so.
@@ -14,6 +15,7 @@ import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
 import { gaussNewtonNorm } from '../../../src/engine/metrics/gaussNewton';
 import { jacobianNormExact } from '../../../src/engine/metrics/jacobian';
+import { curvatureNoise } from '../../../src/engine/optimizers/kfac/curvature';
 import { read } from '../../../src/engine/read';
 import { tf } from '../../../src/engine/tf';
 import { createTrainingState, releaseTrainingState, trainStep } from '../../../src/engine/trainer';
@@ -25,16 +27,53 @@ import { scratchDir } from '../../helpers/scratch';
 const python = 'python3';
 let unavailable: string | undefined;
 
-const cases = [
-  { label: 'SGD + momentum + L2', optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 }, reg: 'l2' },
+const kfac = { lr: 0.05, momentum: 0.9, damping: 0.01, statsEvery: 1, inverseEvery: 1 };
+const cases: {
+  label: string;
+  optimizer: Record<string, unknown> & { type: string };
+  reg: string;
+  tolerance: number;
+}[] = [
+  {
+    label: 'SGD + momentum + L2',
+    optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
+    reg: 'l2',
+    tolerance: 1e-4,
+  },
   {
     label: 'SGD + momentum + weight decay',
     optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
     reg: 'weightDecay',
+    tolerance: 1e-4,
   },
-  { label: 'Adam + L2', optimizer: { type: 'adam', lr: 1e-3 }, reg: 'l2' },
-  { label: 'AdamW', optimizer: { type: 'adam', lr: 1e-3 }, reg: 'weightDecay' },
-] as const;
+  { label: 'Adam + L2', optimizer: { type: 'adam', lr: 1e-3 }, reg: 'l2', tolerance: 1e-4 },
+  { label: 'AdamW', optimizer: { type: 'adam', lr: 1e-3 }, reg: 'weightDecay', tolerance: 1e-4 },
+  // K-FAC: its first step (the statistics replace the zero factors, inverses at once), float64 in PyTorch.
+  {
+    label: 'K-FAC-F, factored damping, L2, KL clip',
+    optimizer: { type: 'kfac-f', ...kfac, dampingScheme: 'factored', klClip: 1e-4 },
+    reg: 'l2',
+    tolerance: 1e-3,
+  },
+  {
+    label: 'K-FAC-G, factored damping, weight decay',
+    optimizer: { type: 'kfac-g', ...kfac, dampingScheme: 'factored' },
+    reg: 'weightDecay',
+    tolerance: 1e-3,
+  },
+  {
+    label: 'K-FAC-F, eigen damping, weight decay',
+    optimizer: { type: 'kfac-f', ...kfac, dampingScheme: 'eigen' },
+    reg: 'weightDecay',
+    tolerance: 1e-3,
+  },
+  {
+    label: 'K-FAC-G, eigen damping, L2, KL clip',
+    optimizer: { type: 'kfac-g', ...kfac, dampingScheme: 'eigen', klClip: 1e-3 },
+    reg: 'l2',
+    tolerance: 1e-3,
+  },
+];
 
 describe('the engine against a PyTorch reference (test/oracle/torch_reference.py)', () => {
   before(async () => {
@@ -93,9 +132,21 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
         const dir = scratchDir('wdlab-torch-');
         const input = join(dir, 'in.json');
         const output = join(dir, 'out.json');
+        // K-FAC: the sampling noise of the step's statistics pass, drawn as the optimizer draws it
+        // (kfac.ts: seed = training seed * 1000003 + 131 t + batch, at t = 0).
+        const kind = c.optimizer.type === 'kfac-g' ? 'gaussNewton' : 'fisher';
+        const noise = c.optimizer.type.startsWith('kfac')
+          ? (curvatureNoise(
+              kind,
+              32,
+              data.numClasses,
+              (spec!.training.seed * 1_000_003) % 2_147_483_647,
+            ).arraySync() as number[][])
+          : undefined;
         writeFileSync(
           input,
           JSON.stringify({
+            noise,
             layers,
             x: Array.from({ length: 32 }, (_, r) =>
               Array.from(xData.subarray(r * features, (r + 1) * features)),
@@ -114,6 +165,7 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
           loss: number;
           jacobianNorm: number;
           gnNorm: number;
+          klClip?: number;
         };
         const y = tf.tensor1d(yData, 'int32');
         const [loss] = await trainStep(state, x, y, data.numClasses, spec!.optimizer.lr);
@@ -127,6 +179,12 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
           Math.abs(gnNorm - ref.gnNorm) < 1e-3 * ref.gnNorm,
           `gnNorm ${gnNorm} vs ${ref.gnNorm} (forward-mode AD)`,
         );
+        if (c.optimizer.klClip !== undefined) {
+          // The clip acts (nu < 1) and the engine's nu is the reference's.
+          const nu = (await state.optimizer.metrics!())['kfac/klClip'];
+          assert.ok(ref.klClip! < 1, `the KL clip is active: nu = ${ref.klClip}`);
+          assert.ok(Math.abs(nu - ref.klClip!) < c.tolerance * ref.klClip!, `nu ${nu} vs ${ref.klClip}`);
+        }
         // The updates (after - before) are compared, not the weights: a step is small beside the weights.
         const update = (after: ArrayLike<number>, before: number[]) =>
           Float32Array.from(before, (b, j) => after[j] - b);
@@ -137,7 +195,7 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
           const err = relativeError(gotUpdate, refUpdate);
           t.diagnostic(`${layer.name}/kernel: relative error of the update ${err.toExponential(2)}`);
           assert.ok(
-            err < 1e-4,
+            err < c.tolerance,
             `${layer.name}/kernel update: relative error ${err}; first entries ${gotUpdate.slice(0, 3)} vs ${refUpdate.slice(0, 3)}`,
           );
           // A bias before BN has no true gradient (BN subtracts it): its update is float noise (Adam turns
@@ -148,7 +206,7 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
               update(await read(layer.bias), b0),
               update(ref.weights[`b${i}`] as number[], b0),
             );
-            assert.ok(errB < 1e-4, `${layer.name}/bias update: relative error ${errB}`);
+            assert.ok(errB < c.tolerance, `${layer.name}/bias update: relative error ${errB}`);
           }
         }
       } finally {
