@@ -21,6 +21,8 @@ from this project's code:
              KL clip nu = min(1, sqrt(klClip / (eta^2 sum <G, U>))); v = nu U (zero velocity);
              theta -= eta v (L2), theta -= eta (v + lambda theta) (weight decay).
   metrics    jacobianNorm = mean over examples of ||d logits / d x||_F^2 (autograd, one pass per class);
+             kfacGnNorm = sum_l tr(W_l^T A_l W_l S_l) with S_l = sum_c E[ds_c ds_c^T] (H = I), inference mode;
+             effectiveDamping_l = damping / ((tr A_l / d_A)(tr S_l / d_S)) from the K-FAC step's factors;
              gnNorm = mean ||J_theta theta||^2, J_theta theta by forward-mode AD (torch.func.jvp, exact),
              BN in inference mode.
 
@@ -89,6 +91,7 @@ def main(src, dst):
 
     _, tangent = jvp(f, tuple(frozen[n] for n in names), tuple(frozen[n] for n in names))
     gn_norm = float((tangent**2).sum()) / x.shape[0]
+    kfac_gn_norm = kfac_gauss_newton_norm(frozen, moving, bn, x)
 
     # One step.
     opt = spec["optimizer"]
@@ -98,8 +101,10 @@ def main(src, dst):
     loss = F.cross_entropy(forward(params, moving, bn, x, True), y)
     grads = torch.autograd.grad(loss, [params[n] for n in names])
     if opt["type"] in ("kfac-f", "kfac-g"):
-        out, nu = kfac_step(spec, params, moving, bn, x, dict(zip(names, grads)), lam, eta)
+        out, nu, damping_of = kfac_step(spec, params, moving, bn, x, dict(zip(names, grads)), lam, eta)
         result = {"weights": out, "loss": float(loss), "jacobianNorm": jacobian_norm, "gnNorm": gn_norm, "klClip": nu}
+        result.update(damping_of)
+        result["kfacGnNorm"] = kfac_gn_norm
         json.dump(result, open(dst, "w"))
         return
     out = {}
@@ -119,7 +124,9 @@ def main(src, dst):
                 step = (m / (1 - b1)) / (torch.sqrt(s / (1 - b2)) + opt["eps"])
                 new = theta - eta * (step + (lam * theta if reg["type"] == "weightDecay" else 0.0))
             out[n] = new.tolist()
-    json.dump({"weights": out, "loss": float(loss), "jacobianNorm": jacobian_norm, "gnNorm": gn_norm}, open(dst, "w"))
+    result = {"weights": out, "loss": float(loss), "jacobianNorm": jacobian_norm, "gnNorm": gn_norm}
+    result["kfacGnNorm"] = kfac_gn_norm
+    json.dump(result, open(dst, "w"))
 
 
 def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
@@ -152,6 +159,7 @@ def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
     out = {}
     scores = []
     updates = []
+    damping_of = {}
     for i in range(len(bn)):
         a = torch.cat([inputs[i].detach(), torch.ones(n, 1, dtype=torch.float64)], 1)
         A = a.T @ a / n
@@ -170,6 +178,8 @@ def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
             ea, qa = torch.linalg.eigh(A)
             es, qs = torch.linalg.eigh(S)
             U = qa @ ((qa.T @ G @ qs) / (ea[:, None] * es[None, :] + damping)) @ qs.T
+        # Effective damping (section 5): damping over the block's mean eigenvalue (tr A / d_A)(tr S / d_S).
+        damping_of[f"effectiveDamping{i}"] = damping / float((torch.trace(A) / A.shape[0]) * (torch.trace(S) / S.shape[0]))
         scores.append(float((G * U).sum()))
         updates.append((theta, U))
     nu = 1.0
@@ -180,7 +190,38 @@ def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
         new = theta - eta * step
         out[f"k{i}"] = new[:-1].tolist()
         out[f"b{i}"] = new[-1].tolist()
-    return out, nu
+    return out, nu, damping_of
+
+
+def kfac_gauss_newton_norm(params, moving, bn, x):
+    """sum_l tr(W_l^T A_l W_l S_l): A_l = E[[a;1][a;1]^T], S_l = sum_c E[ds_c ds_c^T] (H = I), inference mode."""
+    p64 = {k: v.double() for k, v in params.items()}
+    mov = [(m.double(), v.double()) if m is not None else None for m, v in [mv or (None, None) for mv in moving]]
+    h = x.double()
+    inputs, pres = [], []
+    for i in range(len(bn)):
+        inputs.append(h)
+        pre = (h @ p64[f"k{i}"] + p64[f"b{i}"]).requires_grad_(True)
+        pres.append(pre)
+        h = pre
+        if bn[i]:
+            mean, var = mov[i]
+            h = (h - mean) / torch.sqrt(var + EPS_BN)
+        if i < len(bn) - 1:
+            h = torch.relu(h)
+    n, classes = h.shape
+    S = [0.0] * len(bn)
+    for c in range(classes):
+        ds = torch.autograd.grad(h[:, c].sum(), pres, retain_graph=True)
+        for i in range(len(bn)):
+            S[i] = S[i] + ds[i].T @ ds[i] / n
+    total = 0.0
+    for i in range(len(bn)):
+        a = torch.cat([inputs[i].detach(), torch.ones(n, 1, dtype=torch.float64)], 1)
+        A = a.T @ a / n
+        W = torch.cat([p64[f"k{i}"], p64[f"b{i}"][None, :]], 0)
+        total += float(torch.trace(W.T @ A @ W @ S[i]))
+    return total
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
+import { angularUpdates } from '../../../src/engine/metrics/angularUpdate';
 import { gaussNewtonNorm } from '../../../src/engine/metrics/gaussNewton';
 import { jacobianNormExact } from '../../../src/engine/metrics/jacobian';
+import { kfacGaussNewtonNorm } from '../../../src/engine/metrics/kfacGaussNewton';
 import { curvatureNoise } from '../../../src/engine/optimizers/kfac/curvature';
 import { read } from '../../../src/engine/read';
 import { tf } from '../../../src/engine/tf';
@@ -105,7 +107,13 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
         const xData = data.train.x.subarray(0, 32 * features);
         const yData = data.train.y.subarray(0, 32);
         const moving = state.model.stateVariables();
-        const layers = [];
+        const layers: {
+          kernel: number[][];
+          bias: number[];
+          bn: boolean;
+          movingMean?: number[];
+          movingVariance?: number[];
+        }[] = [];
         for (const [i, layer] of state.model.layers.entries()) {
           const kernel = await read(layer.kernel);
           const [rows, cols] = layer.kernel.shape;
@@ -129,6 +137,8 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
         // The engine's metrics at the initial weights, on the same inputs.
         const jacobianNorm = await jacobianNormExact(state.model, x);
         const gnNorm = await gaussNewtonNorm(state.model, x);
+        const kfacGnNorm = await kfacGaussNewtonNorm(state.model, x, data.numClasses);
+        const kernelsBefore = state.model.layers.map((l) => tf.keep(tf.clone(l.kernel)));
         const dir = scratchDir('wdlab-torch-');
         const input = join(dir, 'in.json');
         const output = join(dir, 'out.json');
@@ -165,7 +175,9 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
           loss: number;
           jacobianNorm: number;
           gnNorm: number;
+          kfacGnNorm: number;
           klClip?: number;
+          [effectiveDamping: `effectiveDamping${number}`]: number;
         };
         const y = tf.tensor1d(yData, 'int32');
         const [loss] = await trainStep(state, x, y, data.numClasses, spec!.optimizer.lr);
@@ -179,6 +191,35 @@ describe('the engine against a PyTorch reference (test/oracle/torch_reference.py
           Math.abs(gnNorm - ref.gnNorm) < 1e-3 * ref.gnNorm,
           `gnNorm ${gnNorm} vs ${ref.gnNorm} (forward-mode AD)`,
         );
+        assert.ok(
+          Math.abs(kfacGnNorm - ref.kfacGnNorm) < 1e-4 * ref.kfacGnNorm,
+          `kfacGnNorm ${kfacGnNorm} vs ${ref.kfacGnNorm}`,
+        );
+        // angularUpdate: the engine's measure of the step it took, against the angle of PyTorch's step in float64.
+        const angles = await angularUpdates(
+          kernelsBefore,
+          state.model.layers.map((l) => l.kernel),
+        );
+        tf.dispose(kernelsBefore);
+        state.model.layers.forEach((_, i) => {
+          const a = layers[i].kernel.flat();
+          const b = (ref.weights[`k${i}`] as number[][]).flat();
+          const dot = a.reduce((s, v, j) => s + v * b[j], 0);
+          const norm = (v: number[]) => Math.sqrt(v.reduce((s, w) => s + w * w, 0));
+          const angle = Math.acos(Math.min(1, dot / (norm(a) * norm(b))));
+          assert.ok(
+            Math.abs(angles[i] - angle) < 1e-3 * angle + 1e-7,
+            `angularUpdate ${i}: ${angles[i]} vs ${angle}`,
+          );
+        });
+        if (c.optimizer.type.startsWith('kfac')) {
+          const m = await state.optimizer.metrics!();
+          state.model.layers.forEach((layer, i) => {
+            const want = ref[`effectiveDamping${i}`];
+            const got = m[`effectiveDamping/${layer.name}`];
+            assert.ok(Math.abs(got - want) < 1e-4 * want, `effectiveDamping/${layer.name} ${got} vs ${want}`);
+          });
+        }
         if (c.optimizer.klClip !== undefined) {
           // The clip acts (nu < 1) and the engine's nu is the reference's.
           const nu = (await state.optimizer.metrics!())['kfac/klClip'];
