@@ -129,14 +129,9 @@ def main(src, dst):
     json.dump(result, open(dst, "w"))
 
 
-def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
-    opt = spec["optimizer"]
-    reg = spec["regularization"]
-    noise = torch.tensor(spec["noise"], dtype=torch.float64)
-    p64 = {k: v.detach().double() for k, v in params.items()}
-    x64 = x.double()
-    # The sampled backward pass, in float64, training mode (batch statistics), capturing pre-activations.
-    h = x64
+def tapped_forward(p64, moving, bn, x, training):
+    """The network in float64, keeping every layer's input and (differentiable) pre-activation."""
+    h = x.double()
     inputs, pres = [], []
     for i in range(len(bn)):
         inputs.append(h)
@@ -144,10 +139,23 @@ def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
         pres.append(pre)
         h = pre
         if bn[i]:
-            h = F.batch_norm(h, None, None, None, None, True, 0.0, EPS_BN)
+            if training:
+                h = F.batch_norm(h, None, None, None, None, True, 0.0, EPS_BN)
+            else:
+                mean, var = moving[i]
+                h = (h - mean.double()) / torch.sqrt(var.double() + EPS_BN)
         if i < len(bn) - 1:
             h = torch.relu(h)
-    logits = h
+    return h, inputs, pres
+
+
+def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
+    opt = spec["optimizer"]
+    reg = spec["regularization"]
+    noise = torch.tensor(spec["noise"], dtype=torch.float64)
+    p64 = {k: v.detach().double() for k, v in params.items()}
+    # The sampled backward pass, in float64, training mode (batch statistics), capturing pre-activations.
+    logits, inputs, pres = tapped_forward(p64, moving, bn, x, True)
     if opt["type"] == "kfac-g":
         g = noise
     else:
@@ -196,19 +204,7 @@ def kfac_step(spec, params, moving, bn, x, grads, lam, eta):
 def kfac_gauss_newton_norm(params, moving, bn, x):
     """sum_l tr(W_l^T A_l W_l S_l): A_l = E[[a;1][a;1]^T], S_l = sum_c E[ds_c ds_c^T] (H = I), inference mode."""
     p64 = {k: v.double() for k, v in params.items()}
-    mov = [(m.double(), v.double()) if m is not None else None for m, v in [mv or (None, None) for mv in moving]]
-    h = x.double()
-    inputs, pres = [], []
-    for i in range(len(bn)):
-        inputs.append(h)
-        pre = (h @ p64[f"k{i}"] + p64[f"b{i}"]).requires_grad_(True)
-        pres.append(pre)
-        h = pre
-        if bn[i]:
-            mean, var = mov[i]
-            h = (h - mean) / torch.sqrt(var + EPS_BN)
-        if i < len(bn) - 1:
-            h = torch.relu(h)
+    h, inputs, pres = tapped_forward(p64, moving, bn, x, False)
     n, classes = h.shape
     S = [0.0] * len(bn)
     for c in range(classes):

@@ -67,6 +67,19 @@ function start(args: string[], cwd: string): { child: ChildProcess; done: Promis
   return { child, done: new Promise((resolve) => child.on('close', resolve)) };
 }
 
+/** The last record equals the uninterrupted reference run's, every field but wall-clock time. */
+async function assertEndsAsReference(
+  records: MetricRecord[],
+  reference: Promise<{ code: number | null; stderr: string }>,
+  refCwd: string,
+): Promise<void> {
+  const ref = await reference;
+  assert.equal(ref.code, 0, ref.stderr);
+  const refLast = strictMetrics(runDirs(refCwd)[0]).at(-1)!;
+  for (const k of Object.keys(refLast).filter((k) => !/^time\b/.test(k)))
+    assert.equal(records.at(-1)![k], refLast[k], k);
+}
+
 describe('faults in the run store', () => {
   test('a metrics file cut mid-line: resume cuts the torn tail aside, and the run ends as if uninterrupted', async () => {
     const spec = tiny(20);
@@ -100,11 +113,7 @@ describe('faults in the run store', () => {
       'the torn bytes are kept aside',
     );
 
-    const ref = await reference;
-    assert.equal(ref.code, 0, ref.stderr);
-    const refLast = strictMetrics(runDirs(refCwd)[0]).at(-1)!;
-    for (const k of Object.keys(refLast).filter((k) => !/^time\b/.test(k)))
-      assert.equal(records.at(-1)![k], refLast[k], k);
+    await assertEndsAsReference(records, reference, refCwd);
   });
 
   test('a damaged line in the middle: list and report skip it with a warning naming file and line', async () => {
@@ -321,11 +330,7 @@ describe('faults in the run store', () => {
     );
     // The records logged after the checkpoint were moved aside and written again by the resumed run.
     assert.ok(existsSync(runFiles(dir).superseded));
-    const ref = await reference;
-    assert.equal(ref.code, 0, ref.stderr);
-    const refLast = strictMetrics(runDirs(refCwd)[0]).at(-1)!;
-    for (const k of Object.keys(refLast).filter((k) => !/^time\b/.test(k)))
-      assert.equal(records.at(-1)![k], refLast[k], k);
+    await assertEndsAsReference(records, reference, refCwd);
   });
 
   test('Stop inside a step that takes minutes: the trainer is ended within seconds and the run is cancelled', async () => {
