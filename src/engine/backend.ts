@@ -53,7 +53,8 @@ function restoreUtilPredicates(): void {
  */
 function quietly<T>(load: () => T): T {
   restoreUtilPredicates();
-  // TensorFlow's own INFO lines (oneDNN, CPU features) would end up in a failed run's reason.
+  // Fewer of TensorFlow's own INFO lines; those printed before its logging starts are filtered from a
+  // failed run's reason instead (runner/failures.ts).
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const prod = tf.env().getBool('PROD');
   tf.env().set('PROD', true);

@@ -9,7 +9,7 @@
 // `npm install` put it), then in the engines folder, where `wdlab engine install` (and the extension's
 // "Install Training Engine" command) put it: one npm project per engine, `<engines>/<engine>/node_modules`.
 // An extension installed from a VSIX has no node_modules, so the engines folder is its only route.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -126,13 +126,4 @@ function packageFolder(entry: string, pkg: string): string {
   const marker = `/node_modules/${pkg}/`;
   const at = entry.lastIndexOf(marker);
   return at >= 0 ? entry.slice(0, at + marker.length - 1) : dirnameOf(entry);
-}
-
-/** True where the engines folder holds an installed engine (its manifest and package). */
-export function engineInstalled(engine: EngineName, dir = enginesDirectory()): boolean {
-  const folder = engineFolder(engine, dir);
-  return (
-    existsSync(join(folder, 'engine.json')) &&
-    existsSync(join(folder, 'node_modules', ...ENGINE_PACKAGES[engine].split('/'), 'package.json'))
-  );
 }
