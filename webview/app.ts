@@ -2,7 +2,9 @@
 // state, the legend, the toolbar and one ChartPanel per discovered metric. Every change only marks
 // what is stale; one requestAnimationFrame flush per frame brings the DOM and charts up to date, so a
 // training run that sends records every few milliseconds costs one chart.update('none') per frame.
-import type { MetricRecord } from '../src/runner/protocol';
+import type { MetricRecord } from '../src/protocol/records';
+import type { RunView } from '../src/protocol/runs';
+import type { HostToWebview, ReportData } from '../src/protocol/webview';
 import { ChartPanel, type PanelHost } from './charts/chartPanel';
 import type { LineContext } from './charts/lines';
 import { registerChartJs } from './charts/setup';
@@ -13,7 +15,6 @@ import { displayLabels } from './data/labels';
 import { SeriesCache, type XAxis } from './data/series';
 import type { Host } from './host';
 import { RunModel } from './model';
-import type { HostToWebview, ReportData, RunView } from './protocol';
 import { sanitizeState, type ViewState } from './state';
 import { readTheme, type Theme, watchTheme } from './theme';
 import { AcrossRunsSection } from './ui/acrossRuns';

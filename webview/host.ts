@@ -1,7 +1,7 @@
 // The webview's side of the host boundary. Inside VS Code: acquireVsCodeApi (postMessage, getState,
 // setState). In a report page or a plain browser there is no host: messages go nowhere, state lives in
 // memory, and exports become downloads.
-import type { HostToWebview, WebviewToHost } from './protocol';
+import type { HostToWebview, WebviewToHost } from '../src/protocol/webview';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

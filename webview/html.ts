@@ -4,7 +4,7 @@
 // CSP (conventions.md): nothing by default, scripts only by nonce, styles from the extension or by
 // nonce, never 'unsafe-eval' or 'unsafe-inline'. Chart.js sets canvas sizes through CSSOM, which CSP
 // allows; the markup has no style attributes.
-import type { ReportData } from './protocol';
+import type { ReportData } from '../src/protocol/webview';
 
 export interface ResultsHtmlOptions {
   scriptUri: string;

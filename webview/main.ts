@@ -1,9 +1,10 @@
 // The results webview (issue 3). Bundled by esbuild into media/webview.js (IIFE). Inside VS Code it
 // talks to the extension host (webview/protocol.ts); in a `wdlab report` page it renders the data
 // embedded as <script type="application/json" id="wdlab-report-data">.
+
+import type { ReportData } from '../src/protocol/webview';
 import { ResultsApp } from './app';
 import { connectHost } from './host';
-import type { ReportData } from './protocol';
 
 function embeddedReport(): ReportData | undefined {
   const node = document.getElementById('wdlab-report-data');

@@ -1,7 +1,7 @@
 // What the view shows: the runs (legend order) and their records, as the host sends them.
-import type { MetricRecord } from '../src/runner/protocol';
+import type { MetricRecord } from '../src/protocol/records';
+import type { RunView } from '../src/protocol/runs';
 import { metricKeys } from './data/families';
-import type { RunView } from './protocol';
 
 export class RunModel {
   title = '';

@@ -5,9 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { renderResultsHtml } from '../../webview/html';
-import type { ReportData } from '../../webview/protocol';
-import type { MetricRecord } from '../runner/protocol';
-import { listRuns, readMetrics, readRunInfo, runFiles, toRunView } from '../runner/runStore';
+import type { MetricRecord } from '../protocol/records';
+import type { ReportData } from '../protocol/webview';
+import { listRuns, readMetrics, readRunInfo, runFiles } from '../runner/runStore';
+import { toRunView } from '../runner/runView';
 
 /** Bad input (a missing run directory, nothing to report): exit code 2. */
 export class ReportInputError extends Error {}

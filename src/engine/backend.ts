@@ -7,24 +7,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
 import util from 'node:util';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendReport } from '../protocol/records';
 import type { BackendName } from '../spec/types';
 import { ENGINE_PACKAGES, requireEngine } from './engines';
 import { tf } from './tf';
 import { tryWebgpu } from './webgpu';
 
-export interface BackendInfo {
-  /** The backend that runs: one of BackendName minus `auto`. */
-  name: Exclude<BackendName, 'auto'>;
-  /** tfjs's own backend id (`tensorflow`, `wasm`, `cpu`, ...). */
-  tfjsBackend: string;
-  /** A human description of the device, e.g. "WebAssembly (SIMD, 1 thread)". */
-  device: string;
-  /** Backends tried first and why they were skipped. */
-  skipped: { name: string; reason: string }[];
-  versions: Record<string, string>;
-  /** Where a faster engine than the one running exists for this machine but is not installed: how to get it. */
-  hint?: string;
-}
+/** The run.json backend report (src/protocol/records.ts), with the name narrowed to a backend that runs. */
+export type BackendInfo = BackendReport & { name: Exclude<BackendName, 'auto'> };
 
 /** What `auto` says when it ran on wasm or cpu because no native TensorFlow engine was found. */
 export const NATIVE_ENGINE_HINT =

@@ -6,7 +6,7 @@
 // For a layer followed by BN without affine, W -> alpha W leaves the training-mode output unchanged. The
 // moving statistics that evaluation uses are rescaled with it, so evaluation is unchanged too: the
 // pre-activation z = alpha x W + b has per-channel mean alpha (m - b) + b and variance alpha^2 v.
-import type { MetricRecord } from '../runner/protocol';
+import type { MetricRecord } from '../protocol/records';
 import type { DecayScope } from '../spec/types';
 import { weightNorms } from './metrics/mechanism1';
 import type { LinearLayer, Model } from './models/model';

@@ -3,7 +3,7 @@
 // detection.
 // It knows nothing of processes or files other than its checkpoint folder: the trainer process
 // (runner/trainerProcess.ts) connects it to the runner.
-import type { MetricRecord, TrainingProgress } from '../runner/protocol';
+import type { MetricRecord, TrainingProgress } from '../protocol/records';
 import type { ExperimentSpec } from '../spec/types';
 import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
 import { augmentBatch, epochPermutation, gatherBatch } from './data/batches';

@@ -5,7 +5,7 @@
 // and logs pids, backends, durations, exit codes and the trainer's output.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { TrainingProgress } from '../runner/protocol';
+import type { TrainingProgress } from '../protocol/records';
 import { type SweepObserver, type SweepResult, SweepRun } from '../runner/sweep';
 import type { TrialResult, TrialRunner } from '../runner/trialRunner';
 import type { Trial } from '../spec';

@@ -2,7 +2,7 @@
 // long runs, so they are read with fs.promises, only from the byte offset reached last time, and a torn
 // last line (a write in progress) waits for the next read. No `vscode` here: unit-testable.
 import { open, stat } from 'node:fs/promises';
-import type { MetricRecord } from '../runner/protocol';
+import type { MetricRecord } from '../protocol/records';
 import { type DamagedLine, parseJsonl } from '../runner/runStore';
 
 /** What one read added: the new records, and whether they replace everything read before. */

@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { renderResultsHtml } from '../../webview/html';
-import type { HostToWebview, RunView, WebviewToHost } from '../../webview/protocol';
-import type { MetricRecord } from '../runner/protocol';
+import type { MetricRecord } from '../protocol/records';
+import type { RunView } from '../protocol/runs';
+import type { HostToWebview, WebviewToHost } from '../protocol/webview';
 import type { CatalogRun, RecordsEvent, RunCatalog } from './runCatalog';
 
 export const RESULTS_PANEL_TYPE = 'wdlab.results';

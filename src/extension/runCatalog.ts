@@ -6,9 +6,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunView } from '../../webview/protocol';
-import type { MetricRecord } from '../runner/protocol';
-import { damagedRun, type RunInfo, reconcileStatus, runFiles, toRunView } from '../runner/runStore';
+import type { MetricRecord } from '../protocol/records';
+import type { RunView } from '../protocol/runs';
+import { damagedRun, type RunInfo, reconcileStatus, runFiles } from '../runner/runStore';
+import { toRunView } from '../runner/runView';
 import { MetricsFollower, readFinalMetrics } from './metricsTail';
 
 export interface CatalogRun {

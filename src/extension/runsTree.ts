@@ -1,7 +1,7 @@
 // The Runs view: runs grouped by spec name, then by sweep (a sweep's trials share a group id). A sweep
 // of one trial shows its run directly under the spec name.
 import * as vscode from 'vscode';
-import type { RunStatus } from '../runner/runStore';
+import type { RunStatus } from '../protocol/runs';
 import type { CatalogRun, RunCatalog } from './runCatalog';
 
 export type RunsNode =

@@ -1,48 +1,9 @@
 // The typed message protocol between the runner (parent: CLI or extension host) and the trainer child
-// process (architecture.md: one protocol module per boundary; discriminated unions on `type`). Both
-// sides import these types; nothing here imports tfjs.
+// process (docs/architecture.md: one protocol module per boundary; discriminated unions on `type`). Both
+// sides import these types; nothing here imports tfjs. The shapes inside the messages are the shared
+// contracts of src/protocol/.
+import type { BackendReport, LayerInfo, MetricRecord, TrainingProgress } from '../protocol/records';
 import type { ExperimentSpec } from '../spec/types';
-
-/** One line of metrics.jsonl: numeric step and epoch plus flat metric keys (`train/loss`, `lr`, ...). */
-export interface MetricRecord {
-  /** Optimizer steps completed. */
-  step: number;
-  /** Epochs completed, fractional (step / stepsPerEpoch). */
-  epoch: number;
-  /** Wall-clock seconds of training so far (summed across resumes). */
-  time: number;
-  [metric: string]: number;
-}
-
-export interface BackendReport {
-  name: string;
-  tfjsBackend: string;
-  device: string;
-  skipped: { name: string; reason: string }[];
-  versions: Record<string, string>;
-  /** How to get a faster engine for this machine, where one exists but is not installed. */
-  hint?: string;
-}
-
-export interface TrainingProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  epochs: number;
-}
-
-/** One linear layer of the trained model, as the metrics see it (run.json `layers`). */
-export interface LayerInfo {
-  /** The name in metric keys (`weightNorm/<name>`, ...). */
-  name: string;
-  kind: string;
-  /** Followed by BN without affine: effective LR and angular-update theory apply (science.md section 3). */
-  scaleInvariant: boolean;
-  /** The regularizer is on (type not none, coefficient > 0) and `apply` selects this layer. */
-  decayed: boolean;
-  /** Kernel and bias scalars. */
-  parameters: number;
-}
 
 // ---- parent -> trainer ----
 

@@ -24,21 +24,11 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import type { RunView } from '../../webview/protocol';
+import type { BackendReport, LayerInfo, MetricRecord, TrainingProgress } from '../protocol/records';
+import type { PaperSetup, RunStatus } from '../protocol/runs';
 import { resolveSpec } from '../spec';
-import { type PaperSetup, paperSetup } from '../spec/setup';
+import { paperSetup } from '../spec/setup';
 import type { ExperimentSpec, Trial } from '../spec/types';
-import type { BackendReport, LayerInfo, MetricRecord, TrainingProgress } from './protocol';
-
-/** `damaged`: a run folder whose run.json cannot be read (listRuns); never written to disk. */
-export type RunStatus =
-  | 'queued'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'interrupted'
-  | 'damaged';
 
 export interface RunInfo {
   id: string;
@@ -408,20 +398,4 @@ export function listRuns(runsDir: string): RunSummary[] {
     }
   }
   return out.sort((a, b) => a.info.createdAt.localeCompare(b.info.createdAt) || a.dir.localeCompare(b.dir));
-}
-
-/** The view of a run that the results UI (webview, report) needs. */
-export function toRunView(info: RunInfo): RunView {
-  return {
-    id: info.id,
-    name: info.name,
-    group: info.group,
-    values: info.trial.values,
-    label: info.trial.label || info.id,
-    status: info.status,
-    error: info.error?.message,
-    backend: info.backend?.name,
-    progress: info.progress,
-    setup: info.setup,
-  };
 }

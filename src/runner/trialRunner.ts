@@ -6,16 +6,12 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MetricRecord, TrainingProgress } from '../protocol/records';
+import type { RunStatus } from '../protocol/runs';
 import type { ExperimentSpec } from '../spec/types';
 import { isEngineNoise } from './failures';
-import {
-  type FromTrainer,
-  isFromTrainer,
-  type MetricRecord,
-  type ToTrainer,
-  type TrainingProgress,
-} from './protocol';
-import { type RunInfo, type RunStatus, readMetrics, readRunInfo, runFiles, writeRunInfo } from './runStore';
+import { type FromTrainer, isFromTrainer, type ToTrainer } from './protocol';
+import { type RunInfo, readMetrics, readRunInfo, runFiles, writeRunInfo } from './runStore';
 import { lossWarnings } from './warnings';
 
 export interface TrialRunnerOptions {

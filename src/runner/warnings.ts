@@ -2,7 +2,7 @@
 // staying finite (no divergence check fires, the run "completes") is an exploded run, and its accuracy
 // means nothing. Judged from the records, against the first record's loss (at initialisation, about
 // ln(classes)).
-import type { MetricRecord } from './protocol';
+import type { MetricRecord } from '../protocol/records';
 
 /** How many times its first value a final loss may be before the run is called exploded. */
 export const EXPLOSION_FACTOR = 100;

@@ -3,15 +3,8 @@
 // coordinates. Names are the paper's: `vgg16`, `resnet32` (the paper's widened ResNet32 is width 4; other
 // widths are written `resnet32 x0.25`), settings none / BN / BN+Aug, optimizers SGD / Adam / K-FAC-F /
 // K-FAC-G, variants baseline / L2 / WD (with the scope when it is not wd-all, e.g. `WD conv`).
+import type { PaperSetup } from '../protocol/runs';
 import type { ExperimentSpec } from './types';
-
-export interface PaperSetup {
-  dataset: string;
-  network: string;
-  setting: string;
-  optimizer: string;
-  variant: string;
-}
 
 /** The width the paper trains each architecture at (VGG16 at 1; ResNet32 widened 4x). */
 const PAPER_WIDTH: Record<string, number> = { vgg: 1, resnet: 4 };

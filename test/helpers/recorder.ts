@@ -1,7 +1,7 @@
 // Test helper: TrainerEvents that keep what the training loop reports (its records and the live tensor
 // count after each step) and ask it to stop after `stopAfter` steps.
 import type { TrainerEvents } from '../../src/engine/trainer';
-import type { MetricRecord } from '../../src/runner/protocol';
+import type { MetricRecord } from '../../src/protocol/records';
 
 export function recorder(
   stopAfter = Number.POSITIVE_INFINITY,

@@ -1,7 +1,8 @@
 // The lines of one chart for the current view — one per visible run (plus its theory overlays), or
 // per group a mean line with a min-max band — and their points after smoothing, zoom clipping, log-axis
 // filtering and decimation. No DOM and no Chart.js here: the chart panel turns lines into datasets.
-import type { MetricRecord } from '../../src/runner/protocol';
+import type { MetricRecord } from '../../src/protocol/records';
+import type { RunView } from '../../src/protocol/runs';
 import type { ExportSeries } from '../data/csv';
 import { decimateMinMax } from '../data/decimate';
 import type { ChartSpec } from '../data/families';
@@ -10,7 +11,6 @@ import { displayLabels } from '../data/labels';
 import { runLook, THEORY_DASH, withAlpha } from '../data/runStyle';
 import { clipToRange, type Point, positiveOnly, type SeriesCache } from '../data/series';
 import { smoothPoints } from '../data/smoothing';
-import type { RunView } from '../protocol';
 import type { ViewState } from '../state';
 
 export type LineRole = 'run' | 'theory' | 'mean' | 'min' | 'max';

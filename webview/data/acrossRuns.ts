@@ -2,8 +2,8 @@
 // variant, each cell the final test accuracy (mean ± std over seeds) of the completed runs in it — and the
 // Jacobian study's scatter plots (science.md section 4, the paper's Fig. 5): one point per run, the final
 // value of one metric against another (e.g. Jacobian norm vs generalization gap).
-import type { MetricRecord } from '../../src/runner/protocol';
-import type { RunView } from '../protocol';
+import type { MetricRecord } from '../../src/protocol/records';
+import type { RunView } from '../../src/protocol/runs';
 
 const OPTIMIZER_ORDER = ['SGD', 'Adam', 'K-FAC-F', 'K-FAC-G'];
 const SETTING_ORDER = ['none', 'BN', 'Aug', 'BN+Aug'];

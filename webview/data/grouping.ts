@@ -1,6 +1,6 @@
 // Grouping runs by one sweep axis: one line per value of that axis, the mean over the runs that share it
 // (the other axes, e.g. seeds) with a min-max band around it.
-import type { RunView } from '../protocol';
+import type { RunView } from '../../src/protocol/runs';
 import type { Point } from './series';
 
 /** The sweep keys present in the runs' values, in order of first appearance. */

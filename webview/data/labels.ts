@@ -1,7 +1,7 @@
 // Legend labels that tell runs apart: the trial label (sweep values), else the sweep values themselves
 // (a one-trial sweep has an empty label), else the run id; prefixed with the spec name when runs of
 // several specs are shown, and suffixed with the run id where two would still read the same.
-import type { RunView } from '../protocol';
+import type { RunView } from '../../src/protocol/runs';
 import { formatValue } from './grouping';
 
 export function displayLabels(runs: readonly RunView[]): Map<string, string> {

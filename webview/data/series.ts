@@ -1,6 +1,6 @@
 // Series: the (x, y) points of one metric of one run, for the chosen x axis. Records are sparse per
 // key (test metrics come once per epoch), so only records that carry the key contribute a point.
-import type { MetricRecord } from '../../src/runner/protocol';
+import type { MetricRecord } from '../../src/protocol/records';
 
 export type XAxis = 'step' | 'epoch' | 'time';
 

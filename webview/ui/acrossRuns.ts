@@ -2,12 +2,12 @@
 // mean ± std over seeds, per dataset · network · setting row and optimizer × variant column) and the
 // Jacobian study's scatter charts (one point per run). Rebuilt from the run model whenever it changes;
 // both are small (a cell per setup, a point per run), so no decimation or incremental update is needed.
-import type { MetricRecord } from '../../src/runner/protocol';
+import type { MetricRecord } from '../../src/protocol/records';
+import type { RunView } from '../../src/protocol/runs';
 import { Chart } from '../charts/setup';
 import { paperTable, SCATTER_PAIRS, scatterPoints } from '../data/acrossRuns';
 import { toCsv } from '../data/csv';
 import { runLook } from '../data/runStyle';
-import type { RunView } from '../protocol';
 import type { Theme } from '../theme';
 import { button, el } from './dom';
 

@@ -1,9 +1,10 @@
 // The legend shared by every chart: one entry per run (colour + dash swatch, label, status), or per group
 // with its member runs when grouped. Clicking an entry hides or shows it on all charts.
+
+import type { RunView } from '../../src/protocol/runs';
 import { groupRuns } from '../data/grouping';
 import { displayLabels } from '../data/labels';
 import { runLook } from '../data/runStyle';
-import type { RunView } from '../protocol';
 import type { ViewState } from '../state';
 import { button, el, lineSwatch } from './dom';
 

@@ -9,7 +9,7 @@
 //                     generalizationGap, jacobianNorm (jacobian.ts), gnNorm (gaussNewton.ts).
 //   time/metrics      wall seconds spent measuring since the previous record (this record's measurements
 //                     included): compare with time/train, the seconds of optimizer steps in the same span.
-import type { LayerInfo } from '../../runner/protocol';
+import type { LayerInfo } from '../../protocol/records';
 import type { ExperimentSpec, RegularizationSpec } from '../../spec/types';
 import type { LoadedDataset } from '../data/dataset';
 import { createRng } from '../data/random';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readCheckpointState } from '../../../src/engine/checkpointFormat';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import { parseJsonl, type RunInfo, runFiles } from '../../../src/runner/runStore';
 import { cliPath, repoRoot } from '../../helpers/backend';
 import { waitFor } from '../../helpers/wait';

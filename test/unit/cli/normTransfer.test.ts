@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import { parseJsonl } from '../../../src/runner/runStore';
 import { cliPath } from '../../helpers/backend';
 import { scratchDir } from '../../helpers/scratch';

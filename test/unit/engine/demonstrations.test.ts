@@ -23,7 +23,7 @@ import type { LoadedDataset } from '../../../src/engine/data/dataset';
 import { loadDataset } from '../../../src/engine/data/registry';
 import { layerFacts } from '../../../src/engine/metrics/monitor';
 import { createTrainingState, train } from '../../../src/engine/trainer';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import { loadSpecFile, loadSpecText, setAtPath, type Trial } from '../../../src/spec';
 import { repoRoot, wasmDir } from '../../helpers/backend';
 

@@ -9,7 +9,7 @@ import type { KfacOptimizer } from '../../../src/engine/optimizers';
 import { setEigenWorkerPath } from '../../../src/engine/optimizers/kfac/eigenPool';
 import { tf } from '../../../src/engine/tf';
 import { createTrainingState, train } from '../../../src/engine/trainer';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { repoRoot, wasmDir } from '../../helpers/backend';

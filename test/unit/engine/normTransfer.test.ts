@@ -8,7 +8,7 @@ import { initBackend } from '../../../src/engine/backend';
 import { buildModel } from '../../../src/engine/models/build';
 import { normTargetsFrom, rescaleToNorms } from '../../../src/engine/normTransfer';
 import { tf } from '../../../src/engine/tf';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import type { ModelSpec } from '../../../src/spec/types';
 
 const mlp: ModelSpec = {

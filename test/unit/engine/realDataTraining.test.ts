@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
 import { loadDataset } from '../../../src/engine/data/registry';
 import { createTrainingState, type TrainerEvents, train } from '../../../src/engine/trainer';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { wasmDir } from '../../helpers/backend';

@@ -14,7 +14,7 @@ import { loadDataset } from '../../../src/engine/data/registry';
 import { KfacOptimizer } from '../../../src/engine/optimizers';
 import { tf } from '../../../src/engine/tf';
 import { createTrainingState, releaseTrainingState, train } from '../../../src/engine/trainer';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import { parseJsonl, type RunInfo, runFiles } from '../../../src/runner/runStore';
 import { loadSpecText } from '../../../src/spec';
 import type { ExperimentSpec } from '../../../src/spec/types';

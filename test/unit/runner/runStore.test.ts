@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readCheckpoint, readCheckpointState, writeCheckpoint } from '../../../src/engine/checkpointFormat';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
 import {
   appendMetric,
   createSweepRuns,

@@ -4,12 +4,12 @@
 // each run's last values.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
+import type { RunView } from '../../../src/protocol/runs';
 import { resolveSpec } from '../../../src/spec';
 import { paperSetup } from '../../../src/spec/setup';
 import type { ExperimentSpec } from '../../../src/spec/types';
 import { finalValue, paperTable, scatterPoints } from '../../../webview/data/acrossRuns';
-import type { RunView } from '../../../webview/protocol';
 
 const spec = (over: object): ExperimentSpec =>
   resolveSpec({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
+import type { RunView } from '../../../src/protocol/runs';
 import { csvField, seriesToCsv, toCsv } from '../../../webview/data/csv';
 import { decimateMinMax } from '../../../webview/data/decimate';
 import { aggregateSeries, groupRuns, sweepAxes } from '../../../webview/data/grouping';
@@ -14,7 +15,6 @@ import {
   SeriesCache,
 } from '../../../webview/data/series';
 import { emaSmooth } from '../../../webview/data/smoothing';
-import type { RunView } from '../../../webview/protocol';
 
 const close = (a: number[], b: number[], eps = 1e-9) => {
   assert.equal(a.length, b.length);

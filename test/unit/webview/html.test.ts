@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { ReportData } from '../../../src/protocol/webview';
 import { escapeHtml, jsonForScript, renderResultsHtml } from '../../../webview/html';
-import type { ReportData } from '../../../webview/protocol';
 
 const base = {
   scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/webview.js',

@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildReportData, ReportInputError, resolveReportRuns, writeReport } from '../../../src/cli/report';
-import type { MetricRecord } from '../../../src/runner/protocol';
+import type { MetricRecord } from '../../../src/protocol/records';
+import type { RunView } from '../../../src/protocol/runs';
 import { type RunInfo, writeRunInfo } from '../../../src/runner/runStore';
 import { formatNumber, logTicks } from '../../../webview/charts/format';
 import { exportSeries, type LineContext, linePoints, lineSpecs } from '../../../webview/charts/lines';
 import { discoverCharts } from '../../../webview/data/families';
 import { SeriesCache } from '../../../webview/data/series';
 import { RunModel } from '../../../webview/model';
-import type { RunView } from '../../../webview/protocol';
 import { DEFAULT_STATE, sanitizeState, type ViewState } from '../../../webview/state';
 
 const made: string[] = [];

@@ -1,39 +1,9 @@
-// The typed message protocol between the extension host and the results webview (architecture.md: one
-// protocol module per boundary, discriminated unions on `type`). Imported by src/extension/ (host side),
-// webview/ (browser side) and src/cli/report.ts (the static HTML report, which feeds the same UI).
+// The typed message protocol between the extension host and the results webview (docs/architecture.md:
+// one protocol module per boundary, discriminated unions on `type`). Imported by src/extension/ (host
+// side), webview/ (browser side) and src/cli/report.ts (the static HTML report, which feeds the same UI).
 // Nothing here may import `vscode`, Node modules or tfjs.
-import type { MetricRecord } from '../src/runner/protocol';
-import type { PaperSetup } from '../src/spec/setup';
-
-export type RunStatusView =
-  | 'queued'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'interrupted'
-  | 'damaged';
-
-/** What the charts need to know about one run (a trial of a sweep). */
-export interface RunView {
-  /** The run directory's name (unique within a runs directory). */
-  id: string;
-  /** Spec name. */
-  name: string;
-  /** Sweep group id shared by the trials of one sweep. */
-  group: string;
-  /** The trial's sweep values by dotted path, e.g. {"regularization.type": "weightDecay", "training.seed": 1}. */
-  values: Record<string, unknown>;
-  /** Short human label, e.g. "regularization.type=weightDecay, training.seed=1" (or the run id). */
-  label: string;
-  status: RunStatusView;
-  /** Failure reason, when failed. */
-  error?: string;
-  backend?: string;
-  progress?: { step: number; totalSteps: number; epoch: number; epochs: number };
-  /** The run's cell in the paper's Table 1 grid: dataset, network, setting, optimizer, variant. */
-  setup?: PaperSetup;
-}
+import type { MetricRecord } from './records';
+import type { RunView } from './runs';
 
 // ---- host -> webview ----
 

@@ -1,0 +1,47 @@
+// A run as every reader sees it (docs/architecture.md, The run store): its status and the view of it that
+// the results UI needs. The run store (src/runner/runStore.ts) writes run.json; src/runner/runView.ts
+// turns it into a RunView.
+import type { TrainingProgress } from './records';
+
+/**
+ * Where a run stands. `interrupted`: its owning process died while it was queued or running (resumable);
+ * `damaged`: a run folder whose run.json cannot be read, listed but never written to disk.
+ */
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted'
+  | 'damaged';
+
+/** Where a trial sits in the paper's Table 1 grid (src/spec/setup.ts computes it). */
+export interface PaperSetup {
+  dataset: string;
+  network: string;
+  setting: string;
+  optimizer: string;
+  variant: string;
+}
+
+/** What the charts need to know about one run (a trial of a sweep). */
+export interface RunView {
+  /** The run directory's name (unique within a runs directory). */
+  id: string;
+  /** Spec name. */
+  name: string;
+  /** Sweep group id shared by the trials of one sweep. */
+  group: string;
+  /** The trial's sweep values by dotted path, e.g. {"regularization.type": "weightDecay", "training.seed": 1}. */
+  values: Record<string, unknown>;
+  /** Short human label, e.g. "regularization.type=weightDecay, training.seed=1" (or the run id). */
+  label: string;
+  status: RunStatus;
+  /** Failure reason, when failed. */
+  error?: string;
+  backend?: string;
+  progress?: TrainingProgress;
+  /** The run's cell in the paper's Table 1 grid: dataset, network, setting, optimizer, variant. */
+  setup?: PaperSetup;
+}
