@@ -9,6 +9,7 @@
 //   wdlab summary SPEC                     the layer table and parameter count of the spec's network(s)
 //   wdlab preset list|new NAME             the paper's 64 released configurations as specs (cli/preset.ts)
 //   wdlab engine list|install|check        the native training engines (cli/engine.ts)
+//   wdlab metrics [--markdown]             what each metrics.jsonl key means (cli/metrics.ts)
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import { downloadCommand } from './download';
 import { EngineInputError, engineCommand } from './engine';
 import { PresetInputError, presetCommand } from './preset';
 import { ReportInputError, resolveReportRuns, writeReport } from './report';
+import { metricsCommand } from './metrics';
 import { formatSummary } from './summary';
 import { formatTable, num, percent, seconds } from './table';
 
@@ -50,6 +52,8 @@ Usage:
                                           or webgpu into the engines folder; tensorflow offline: built
                                           from a local tensorflow-cpu wheel (pip's index, or --wheel)
   wdlab engine check ENGINE               load an engine as a trainer would and run a step's kernels
+  wdlab metrics [--markdown]              what every key of metrics.jsonl means: formula, unit, the
+                                          paper's section, when it is logged
 
 Options:
   --runs-dir DIR   where runs are stored (default: $WDLAB_RUNS_DIR or ${DEFAULT_RUNS_DIR})
@@ -61,7 +65,7 @@ Options:
 Exit codes: 0 success, 1 a trial failed, 2 invalid input, 130 stopped by the user.`;
 
 /** The subcommands, for the unknown-command message. */
-const COMMANDS = ['validate', 'run', 'list', 'report', 'summary', 'preset', 'download', 'engine'];
+const COMMANDS = ['validate', 'run', 'list', 'report', 'summary', 'preset', 'download', 'engine', 'metrics'];
 
 /** A usage or input error: printed without a stack, exit code 2. */
 class UsageError extends Error {}
@@ -280,6 +284,7 @@ export async function main(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       resume: { type: 'string' },
       json: { type: 'boolean' },
+      markdown: { type: 'boolean' },
       quiet: { type: 'boolean' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
@@ -337,6 +342,12 @@ export async function main(argv: string[]): Promise<number> {
       } catch (e) {
         if (e instanceof EngineInputError) throw new UsageError(e.message);
         throw e;
+      }
+    case 'metrics':
+      try {
+        return metricsCommand(rest, values.markdown ?? false);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
       }
     default:
       throw new UsageError(`unknown command "${command}" (expected one of: ${COMMANDS.join(', ')})`);

@@ -6,6 +6,7 @@
 // For a layer followed by BN without affine, W -> alpha W leaves the training-mode output unchanged. The
 // moving statistics that evaluation uses are rescaled with it, so evaluation is unchanged too: the
 // pre-activation z = alpha x W + b has per-channel mean alpha (m - b) + b and variance alpha^2 v.
+import { metricKey } from '../protocol/metrics';
 import type { MetricRecord } from '../protocol/records';
 import type { DecayScope } from '../spec/types';
 import { weightNorms } from './metrics/mechanism1';
@@ -35,13 +36,15 @@ export function normTargetsFrom(
     if (epoch < 1 || Math.abs(r.epoch - epoch) > 1e-9) continue;
     const norms = new Map<string, number>();
     for (const l of selected) {
-      const v = r[`weightNorm/${l.name}`];
+      const v = r[metricKey('weightNorm', l.name)];
       if (typeof v === 'number' && v > 0 && Number.isFinite(v)) norms.set(l.name, v);
     }
     if (norms.size === selected.length) targets.set(epoch, norms);
   }
   if (targets.size === 0) {
-    const missing = selected.find((l) => !records.some((r) => r[`weightNorm/${l.name}`] !== undefined));
+    const missing = selected.find(
+      (l) => !records.some((r) => r[metricKey('weightNorm', l.name)] !== undefined),
+    );
     throw new Error(
       missing
         ? `norm transfer: the reference run ${source} has no weightNorm/${missing.name} (is it a run of the same network?)`

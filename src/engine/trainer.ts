@@ -3,6 +3,7 @@
 // detection.
 // It knows nothing of processes or files other than its checkpoint folder: the trainer process
 // (runner/trainerProcess.ts) connects it to the runner.
+import { metricKey } from '../protocol/metrics';
 import type { MetricRecord, TrainingProgress } from '../protocol/records';
 import type { ExperimentSpec } from '../spec/types';
 import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
@@ -280,7 +281,12 @@ export async function train(
   /** Measures and emits the record after `step` steps; returns a failure reason if a value is not finite. */
   const emit = async (fields: Record<string, number>, lr: number): Promise<string | undefined> => {
     const measured = await monitor.measure(step, lr);
-    const record: MetricRecord = { ...base(), ...fields, ...measured, 'time/train': trainSeconds };
+    const record: MetricRecord = {
+      ...base(),
+      ...fields,
+      ...measured,
+      [metricKey('time/train')]: trainSeconds,
+    };
     trainSeconds = 0;
     // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
     const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
@@ -388,12 +394,15 @@ export async function train(
       const norms = epochEnd ? options.normTargets?.get(step / perEpoch) : undefined;
       if (norms) {
         for (const [layer, alpha] of await rescaleToNorms(model, norms))
-          rescaled[`normTransfer/${layer}`] = alpha;
+          rescaled[metricKey('normTransfer', layer)] = alpha;
       }
       if (monitor.recordDue(step)) {
         const w = await takeWindow();
         if ('diverged' in w) return failed(w.diverged);
-        const reason = await emit({ 'train/loss': w.loss, 'train/accuracy': w.accuracy, ...rescaled }, lr);
+        const reason = await emit(
+          { [metricKey('train/loss')]: w.loss, [metricKey('train/accuracy')]: w.accuracy, ...rescaled },
+          lr,
+        );
         if (reason) return failed(reason);
         events.progress(progress());
       }

@@ -14,6 +14,7 @@
 // form's ~eps unless the step is almost purely radial. test/unit/engine/mechanisms1.test.ts checks it
 // against float64 from 0.3 down to 1e-6 rad with a 10% change of norm in the same step (relative error
 // 2e-8 at 0.3 rad, 1e-4 at 1e-6 rad). The sums are two-stage (reduce.ts): wasm sums sequentially.
+import { metricKey } from '../../protocol/metrics';
 import type { LinearLayer } from '../models/model';
 import { readAndDispose } from '../read';
 import { tf } from '../tf';
@@ -68,7 +69,7 @@ export async function angularUpdateMetrics(
   );
   const out: Record<string, number> = {};
   layers.forEach((layer, i) => {
-    if (Number.isFinite(angles[i])) out[`angularUpdate/${layer.name}`] = angles[i];
+    if (Number.isFinite(angles[i])) out[metricKey('angularUpdate', layer.name)] = angles[i];
   });
   return out;
 }

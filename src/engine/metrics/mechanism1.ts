@@ -11,6 +11,7 @@
 //                                                         (checked against simulation: mechanisms1.test.ts)
 //   K-FAC reports its own quantities (effectiveDamping, curvatureScale, kfac/factorNorm) through Optimizer.metrics().
 // The measured, optimizer-independent counterpart is angularUpdate.ts.
+import { metricKey } from '../../protocol/metrics';
 import type { LinearLayer } from '../models/model';
 import { readAndDispose } from '../read';
 import { tf } from '../tf';
@@ -41,11 +42,11 @@ export async function mechanism1Metrics(
   const norms = await weightNorms(layers);
   const out: Record<string, number> = {};
   layers.forEach((layer, i) => {
-    out[`weightNorm/${layer.name}`] = norms[i];
+    out[metricKey('weightNorm', layer.name)] = norms[i];
     if (!layer.scaleInvariant) return;
-    if (optimizer === 'sgd') out[`effectiveLr/${layer.name}`] = effectiveLearningRate(lr, norms[i]);
+    if (optimizer === 'sgd') out[metricKey('effectiveLr', layer.name)] = effectiveLearningRate(lr, norms[i]);
     else if (optimizer === 'adam')
-      out[`effectiveLrAdam/${layer.name}`] = effectiveLearningRateAdam(lr, norms[i]);
+      out[metricKey('effectiveLrAdam', layer.name)] = effectiveLearningRateAdam(lr, norms[i]);
   });
   return out;
 }

@@ -9,6 +9,7 @@
 //                     generalizationGap, jacobianNorm (jacobian.ts), gnNorm (gaussNewton.ts).
 //   time/metrics      wall seconds spent measuring since the previous record (this record's measurements
 //                     included): compare with time/train, the seconds of optimizer steps in the same span.
+import { metricKey } from '../../protocol/metrics';
 import type { LayerInfo } from '../../protocol/records';
 import type { ExperimentSpec, RegularizationSpec } from '../../spec/types';
 import type { LoadedDataset } from '../data/dataset';
@@ -75,7 +76,7 @@ export class Monitor {
       const { model, spec } = this;
       const layers = model.layers;
       const metrics: Record<string, number> = {
-        lr,
+        [metricKey('lr')]: lr,
         ...(await mechanism1Metrics(layers, lr, spec.optimizer.type)),
         ...(this.snapshot ? await angularUpdateMetrics(layers, this.snapshot) : {}),
         ...theoryMetrics(layers, spec.optimizer, spec.regularization, lr),
@@ -85,7 +86,7 @@ export class Monitor {
       if (this.extraDue(step)) Object.assign(metrics, await this.extraPassMetrics(step));
       return metrics;
     });
-    out['time/metrics'] = this.seconds;
+    out[metricKey('time/metrics')] = this.seconds;
     this.seconds = 0;
     return out;
   }
@@ -102,30 +103,35 @@ export class Monitor {
     const settings = spec.metrics;
     const out: Record<string, number> = {};
     const test = await evaluate(model, data.test, inputShape, numClasses, spec.training.testBatchSize);
-    out['test/loss'] = test.loss;
-    out['test/accuracy'] = test.accuracy;
+    out[metricKey('test/loss')] = test.loss;
+    out[metricKey('test/accuracy')] = test.accuracy;
     if (settings.trainEvalSize > 0) {
       // Inference mode, like the test set, so the gap compares like with like (the paper's Fig. 5).
       const subset = firstExamples(data.train, settings.trainEvalSize, inputShape);
       const train = await evaluate(model, subset, inputShape, numClasses, spec.training.testBatchSize);
-      out['trainEval/loss'] = train.loss;
-      out['trainEval/accuracy'] = train.accuracy;
-      out.generalizationGap = test.loss - train.loss;
+      out[metricKey('trainEval/loss')] = train.loss;
+      out[metricKey('trainEval/accuracy')] = train.accuracy;
+      out[metricKey('generalizationGap')] = test.loss - train.loss;
     }
     if (settings.jacobian === 'off' && !settings.gaussNewton) return out;
     const x = inputsOf(firstExamples(data.test, settings.jacobianBatch, inputShape), inputShape);
     try {
-      if (settings.jacobian === 'exact') out.jacobianNorm = await jacobianNormExact(model, x);
+      if (settings.jacobian === 'exact') out[metricKey('jacobianNorm')] = await jacobianNormExact(model, x);
       if (settings.jacobian === 'projection') {
         // Seeded by (seed, step): a resumed run draws exactly what an uninterrupted one would.
         const rng = createRng(`${spec.training.seed}/jacobian/${step}`);
-        out.jacobianNorm = await jacobianNormProjection(model, x, settings.jacobianProjections, rng);
+        out[metricKey('jacobianNorm')] = await jacobianNormProjection(
+          model,
+          x,
+          settings.jacobianProjections,
+          rng,
+        );
       }
       if (settings.gaussNewton) {
-        out.gnNorm = await gaussNewtonNorm(model, x);
+        out[metricKey('gnNorm')] = await gaussNewtonNorm(model, x);
         // K-FAC's own view of the same norm, on the same batch (metrics/kfacGaussNewton.ts).
         if (spec.optimizer.type === 'kfac-f' || spec.optimizer.type === 'kfac-g')
-          out.kfacGnNorm = await kfacGaussNewtonNorm(model, x, numClasses);
+          out[metricKey('kfacGnNorm')] = await kfacGaussNewtonNorm(model, x, numClasses);
       }
     } finally {
       x.dispose();

@@ -15,6 +15,7 @@
 // oracle test (test/unit/engine/mechanisms1.test.ts) checks all four formulas by simulation with the
 // real optimizers.
 // These are overlays ("theory" dashed beside the measured angularUpdate), not measurements.
+import { theoryKey } from '../../protocol/metrics';
 import type { OptimizerSpec, RegularizationSpec } from '../../spec/types';
 import type { LinearLayer } from '../models/model';
 import { layerIsDecayed } from '../optimizers/regularization';
@@ -55,7 +56,7 @@ export function theoryMetrics(
   if (angle === undefined) return out;
   for (const layer of layers) {
     if (layer.scaleInvariant && layerIsDecayed(layer, regularization.apply))
-      out[`theory/angularUpdate/${layer.name}`] = angle;
+      out[theoryKey('angularUpdate', layer.name)] = angle;
   }
   return out;
 }

@@ -19,6 +19,7 @@
 // inverseMethod newtonSchulz (factored scheme; auto picks it on GPU and native TensorFlow backends) instead
 // inverts the two damped factors of each block on the training backend (newtonSchulz.ts) when the round is
 // due: device matmuls, no eigenbasis, no CPU worker to wait for.
+import { metricKey } from '../../../protocol/metrics';
 import { resolveInverseMethod } from '../../../spec/inverseMethod';
 import type { KfacInverseMethod, KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
@@ -344,14 +345,14 @@ export class KfacOptimizer implements Optimizer {
     this.blocks.forEach((b, i) => {
       const [trA, trS, quad] = [v[3 * i], v[3 * i + 1], v[3 * i + 2]];
       const scale = b.locations * (trA / b.dA) * (trS / b.dS);
-      out[`curvatureScale/${b.layer.name}`] = scale;
-      if (scale > 0) out[`effectiveDamping/${b.layer.name}`] = this.spec.damping / scale;
+      out[metricKey('curvatureScale', b.layer.name)] = scale;
+      if (scale > 0) out[metricKey('effectiveDamping', b.layer.name)] = this.spec.damping / scale;
       gn += b.locations * quad;
     });
-    out['kfac/factorNorm'] = gn;
+    out[metricKey('kfac/factorNorm')] = gn;
     const residuals = Array.from(v.subarray(3 * this.blocks.length));
-    if (residuals.length > 0) out['kfac/inverseResidual'] = Math.max(...residuals);
-    if (this.spec.klClip !== undefined) out['kfac/klClip'] = this.lastClip;
+    if (residuals.length > 0) out[metricKey('kfac/inverseResidual')] = Math.max(...residuals);
+    if (this.spec.klClip !== undefined) out[metricKey('kfac/klClip')] = this.lastClip;
     return out;
   }
 
