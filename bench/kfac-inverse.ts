@@ -1,4 +1,4 @@
-// One K-FAC inverse round per factor size (issue 5: inverses are amortised over T_inv steps and must not
+// One K-FAC inverse round per factor size (inverses are amortised over T_inv steps and must not
 // stall training): the float64 eigendecomposition (inverse.ts, what the worker threads run) against the
 // float32 Newton-Schulz inverse on the training backend (newtonSchulz.ts), on a realistic factor
 // A = E[a a^T] of ReLU activations with the homogeneous 1, damped as the factored scheme damps a conv layer

@@ -1,4 +1,4 @@
-// K-FAC step time against the SGD step on the same model and batch (issue 5, "Speed"). Per model and
+// K-FAC step time against the SGD step on the same model and batch. Per model and
 // backend: the SGD step; K-FAC's plain step (precondition + update), its statistics pass (every T_cov) and
 // its eigendecompositions (every T_inv), and the amortised step = plain + stats/T_cov + inverse/T_inv
 // (T_cov 10, T_inv 100, the official schedule). Prints one JSON line per configuration.
@@ -6,7 +6,7 @@
 //        node out/bench/kfac-step.js [cpu|wasm|tensorflow|webgpu] [--cases mlp,resnet20-small,vgg16-bn,resnet32-bn]
 //                                    [--batch N] [--inverse auto|eigendecomposition|newtonSchulz]
 // The default cases are the two small ones; vgg16-bn and resnet32-bn are the paper's networks at batch 128
-// (issue 7's target, K-FAC's amortised step <= 1.5x SGD's, is a GPU job there: one inverse round of VGG16's
+// (the target, K-FAC's amortised step <= 1.5x SGD's, is a GPU job there: one inverse round of VGG16's
 // 4609-wide factors is minutes of CPU time). The inverse method defaults to the spec's auto:
 // eigendecomposition on cpu/wasm, Newton-Schulz on webgpu/tensorflow.
 import { join } from 'node:path';

@@ -1,9 +1,9 @@
-// The PyTorch anchor, run in the same bench run as ours (issue 7: "run it side by side with that PyTorch
-// script (same run)"). `torch_anchor_bench.py` beside this file trains the same networks (MLP, VGG16 and
-// the 4x-wide ResNet32, BN without affine) with SGD at batch 128 and prints one JSON line per case. A ratio
-// against a figure measured on another machine says little: engines.md records 18.1 img/s for PyTorch on
-// VGG16-BN on a 2-core development machine; on the 2-core machine of 2026-12-02 (a Xeon with AVX-512,
-// which PyTorch's oneDNN uses) it did 115.
+// The PyTorch anchor, run in the same bench run as ours: a speed ratio means something only when both sides
+// ran on the same machine at the same moment. `torch_anchor_bench.py` beside this file trains the same
+// networks (MLP, VGG16 and the 4x-wide ResNet32, BN without affine) with SGD at batch 128 and prints one JSON
+// line per case. A ratio against a figure measured on another machine says little: docs/performance.md
+// records 18.1 img/s for PyTorch on VGG16-BN on a 2-core development machine; on the 2-core machine of
+// 2026-12-02 (a Xeon with AVX-512, which PyTorch's oneDNN uses) it did 115.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Training-step throughput of the paper's networks (issue 7): the exact architectures of
+// Training-step throughput of the paper's networks: the exact architectures of
 // bench/torch_anchor_bench.py (a copy of the reference anchor) — MLP 784-256-256-10, VGG16 and the
 // 4x-wide ResNet32, with and without BN (no affine) — at batch 128, for SGD, Adam, K-FAC-F and K-FAC-G,
 // through the trainer's own step (forward, backward, BN update, optimizer; K-FAC statistics every
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '128' },
     steps: { type: 'string', default: '10' },
     windows: { type: 'string', default: '3' },
-    // Memory over a long run (issue 7: no growth over 1000 steps): live tensors and bytes after the warm-up
+    // Memory over a long run (no growth over 1000 steps): live tensors and bytes after the warm-up
     // and after this many more steps. 0 = skip.
     'memory-steps': { type: 'string', default: '0' },
     // Where a step's time goes: one more step under tf.profile, its kernels summed by name (top N).

@@ -1,8 +1,8 @@
-// One esbuild script for every target (conventions.md): the CLI, the trainer child process, the VS Code
+// One esbuild script for every target (docs/architecture.md): the CLI, the trainer child process, the VS Code
 // extension host entry, the results webview, and each unit test file.
 //
 // Everything that touches TensorFlow.js must be bundled: tfjs-core's CommonJS build registers no
-// gradients, and its ES modules use extension-less imports that Node cannot load (engines.md).
+// gradients, and its ES modules use extension-less imports that Node cannot load (docs/engines.md).
 // `mainFields: module,main` makes every tfjs package resolve to one ES copy of tfjs-core.
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

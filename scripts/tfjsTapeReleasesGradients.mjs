@@ -1,5 +1,5 @@
 // An esbuild plugin that makes tfjs-core's backward pass release each intermediate gradient once it has
-// been used (issue 7: memory).
+// been used (memory: docs/performance.md).
 //
 // tfjs-core 4.22's `backpropagateGradients` (dist/tape.js) walks the tape in reverse and keeps every
 // intermediate tensor's gradient in a map until the whole backward pass ends, so a step's peak holds the

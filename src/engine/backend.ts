@@ -1,7 +1,7 @@
-// Backend selection (architecture.md, Engine): `auto` tries the native TensorFlow binding
+// Backend selection (docs/architecture.md, Engine): `auto` tries the native TensorFlow binding
 // (tfjs-node-gpu, then tfjs-node: optional dependencies whose install downloads libtensorflow and so is
 // absent on machines without internet), then WebGPU on a real GPU (Dawn from the optional `webgpu`
-// package, engines.md), then wasm (XNNPACK + SIMD), then the pure-JS cpu backend.
+// package, docs/engines.md), then wasm (XNNPACK + SIMD), then the pure-JS cpu backend.
 // Probing never throws: every skipped backend is reported with the reason, for run.json and the UI.
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
@@ -89,7 +89,7 @@ async function tryWasm(options: BackendOptions): Promise<string> {
   return `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${ONE_THREAD})`;
 }
 
-/** tfjs runs each wasm instance on one thread under Node (README, Backends). */
+/** tfjs runs each wasm instance on one thread under Node (docs/engines.md, Backends). */
 const ONE_THREAD = '1 thread';
 
 /** The backend as a data-parallel run uses it: its device says over how many threads a step runs. */

@@ -5,7 +5,7 @@ import type { DataSplit } from './data/dataset';
 import { readAndDispose } from './read';
 import { tf } from './tf';
 
-/** Mean softmax cross-entropy (science.md section 1) of logits against integer labels. */
+/** Mean softmax cross-entropy (docs/science.md section 1) of logits against integer labels. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
   return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar;
 }

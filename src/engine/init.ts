@@ -1,5 +1,5 @@
 // Parameter initialization as the official code: Glorot uniform (fan_avg) kernels, zero biases
-// (science.md section 1). Every layer draws from its own seed, derived from the model seed and the layer's
+// (docs/science.md section 1). Every layer draws from its own seed, derived from the model seed and the layer's
 // index, so a model is reproducible from (spec, seed) alone and adding a layer never reshuffles the others.
 import { tf } from './tf';
 

@@ -1,4 +1,4 @@
-// The paper's wn-conv experiment (science.md section 3; Zhang et al. 2019, Section 4.1): train without
+// The paper's wn-conv experiment (docs/science.md section 3; Zhang et al. 2019, Section 4.1): train without
 // weight decay, but after every epoch rescale each selected layer's kernel W_l to the norm the reference
 // (weight-decay) run had at the end of that epoch, so the effective learning rate eta/||W_l||^2 of the
 // scale-invariant layers follows the reference run while nothing else about weight decay is applied.

@@ -1,4 +1,4 @@
-// Reading values back from the device, always asynchronously (issue 7): WebGPU in Node has no synchronous
+// Reading values back from the device, always asynchronously: WebGPU in Node has no synchronous
 // readback (tfjs-backend-webgpu's readSync needs an OffscreenCanvas), and on a GPU an asynchronous read
 // lets the queue keep running. Every number the engine logs comes through here.
 import type { tf } from './tf';

@@ -1,4 +1,4 @@
-// Learning-rate schedules (science.md section 1: "staircase lr * 0.1^floor(t / decay_every)") and the
+// Learning-rate schedules (docs/science.md section 1: "staircase lr * 0.1^floor(t / decay_every)") and the
 // iteration arithmetic they rest on (section 7 item 8: batch 128 -> 391 iterations per epoch).
 import type { ScheduleSpec } from '../spec/types';
 

@@ -3,8 +3,10 @@
 // detection.
 // It knows nothing of processes or files other than its checkpoint folder: the trainer process
 // (runner/trainerProcess.ts) connects it to the runner.
+
 import { metricKey } from '../protocol/metrics';
 import type { MetricRecord, TrainingProgress } from '../protocol/records';
+import { isSecondOrder } from '../spec/optimizers';
 import type { ExperimentSpec } from '../spec/types';
 import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
 import { augmentBatch, epochPermutation, gatherBatch } from './data/batches';
@@ -99,7 +101,7 @@ export function createTrainingState(
   );
   const dataParallel = startDataParallel(spec, model);
   const opt = spec.optimizer;
-  const kfac = opt.type === 'kfac-f' || opt.type === 'kfac-g';
+  const kfac = isSecondOrder(opt) ? opt : undefined;
   let optimizer: Optimizer;
   try {
     optimizer = createOptimizer(opt, {
@@ -110,7 +112,10 @@ export function createTrainingState(
       // K-FAC: eigendecompositions in a worker thread, swapped in T_inv steps after the snapshot (optimizer.ts).
       kfacInverses: kfac
         ? (options.kfacInverses ?? {
-            delay: opt.inverseSchedule === 'asynchronous' ? defaultInverseDelay(opt.inverseEvery) : 0,
+            delay:
+              'inverseSchedule' in kfac && kfac.inverseSchedule === 'asynchronous'
+                ? defaultInverseDelay(kfac.inverseEvery)
+                : 0,
           })
         : undefined,
       // K-FAC: the factor statistics split over the data-parallel threads, as the gradients are.
@@ -143,7 +148,7 @@ export async function trainStep(
 /**
  * The same step, leaving [loss, correct predictions] on the device (the caller owns the tensor): the
  * training loop sums them there and reads them once per record, so a GPU backend is not made to wait for
- * every step's loss (issue 7).
+ * every step's loss.
  */
 export async function trainStepOnDevice(
   state: TrainingState,
@@ -166,7 +171,7 @@ export async function trainStepOnDevice(
     // The BN moving averages fold this step's batch statistics, kept by the forward pass the gradient came
     // from (in a data-parallel step the training thread's shard, whose statistics are the whole batch's).
     model.updateBatchNormStats(shard.shard);
-    // K-FAC: curvature on this batch at the pre-update weights (science.md section 6).
+    // K-FAC: curvature on this batch at the pre-update weights (docs/science.md section 6).
     await optimizer.updateCurvature?.(model, x);
     await optimizer.step(gradsByParam, lr);
     return stats;
@@ -302,9 +307,9 @@ export async function train(
   }
 
   const opt = spec.optimizer;
-  const initBatches = opt.type === 'kfac-f' || opt.type === 'kfac-g' ? opt.initStatsBatches : 0;
+  const initBatches = isSecondOrder(opt) ? opt.initStatsBatches : 0;
   if (step === 0 && initBatches > 0 && optimizer.initializeCurvature) {
-    // K-FAC's "roger init" (science.md section 6): factors averaged over the first batches of epoch 0.
+    // K-FAC's "roger init" (docs/science.md section 6): factors averaged over the first batches of epoch 0.
     const order = epochPermutation(n, training.seed, 0);
     const xs: tf.Tensor[] = [];
     for (let b = 0; b < Math.min(initBatches, perEpoch); b++) {
@@ -357,7 +362,7 @@ export async function train(
           : batch.x;
       return { x, y: batch.y, size: indices.length };
     };
-    // Prefetch (issue 6): the next step's batch is assembled (gather + crop/flip) while the device runs this
+    // Prefetch: the next step's batch is assembled (gather + crop/flip) while the device runs this
     // step — trainStepOnDevice yields at its first await, with the step's kernels queued on a GPU backend.
     let next = step < totalSteps ? batchAt(step) : undefined;
     while (step < totalSteps) {

@@ -1,4 +1,4 @@
-// The WebGPU backend in Node (issue 7; engines.md): Dawn from the optional npm package `webgpu` (it ships
+// The WebGPU backend in Node (docs/engines.md): Dawn from the optional npm package `webgpu` (it ships
 // its binaries; nothing is downloaded) under @tensorflow/tfjs-backend-webgpu. Any vendor's GPU works without
 // a CUDA install; Linux needs the Vulkan loader (libvulkan1) and the GPU's Vulkan driver (ICD). Without a
 // GPU, Dawn can still run on Mesa's llvmpipe through its OpenGL backend (compatibility feature level,
@@ -31,7 +31,7 @@ interface Dawn {
   globals: Record<string, unknown>;
 }
 
-/** Why a Linux machine shows no adapter, and what to install (engines.md). */
+/** Why a Linux machine shows no adapter, and what to install (docs/engines.md). */
 export const WEBGPU_LINUX_HELP =
   'Dawn found no GPU through Vulkan: install the Vulkan loader (Debian/Ubuntu: libvulkan1) and your GPU driver’s Vulkan ICD ' +
   '(NVIDIA: the driver’s nvidia_icd.json, pointed to by VK_DRIVER_FILES if it is not under /usr/share/vulkan/icd.d)';

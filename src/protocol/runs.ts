@@ -1,7 +1,7 @@
 // A run as every reader sees it (docs/architecture.md, The run store): its status and the view of it that
 // the results UI needs. The run store (src/runner/runStore.ts) writes run.json; src/runner/runView.ts
 // turns it into a RunView.
-import type { TrainingProgress } from './records';
+import type { LayerInfo, TrainingProgress } from './records';
 
 /**
  * Where a run stands. `interrupted`: its owning process died while it was queued or running (resumable);
@@ -22,6 +22,8 @@ export interface PaperSetup {
   network: string;
   setting: string;
   optimizer: string;
+  /** The optimizer's place in the tables' column order (the optimizer registry's order; older runs lack it). */
+  optimizerRank?: number;
   variant: string;
 }
 
@@ -44,4 +46,31 @@ export interface RunView {
   progress?: TrainingProgress;
   /** The run's cell in the paper's Table 1 grid: dataset, network, setting, optimizer, variant. */
   setup?: PaperSetup;
+  /**
+   * run.json `layers` (known once the trainer started): the results UI's layer picker reads which
+   * layers are scale-invariant from it.
+   */
+  layers?: LayerInfo[];
+  /** What the mechanism verdict (verdict.ts) compares runs by; absent when spec.json is unreadable. */
+  facts?: RunFacts;
+}
+
+/**
+ * A run's resolved spec as the mechanism verdict (verdict.ts) needs it: two runs whose
+ * `config` is equal differ at most in the regularizer (type, coefficient, scope) and the seed.
+ * src/runner/runFacts.ts builds it from spec.json.
+ */
+export interface RunFacts {
+  /** `optimizer.type`: sgd, adam, kfac-f, kfac-g, ... */
+  optimizer: string;
+  /** `model.batchNorm`. */
+  batchNorm: boolean;
+  /** `regularization.type`: none, l2, weightDecay. */
+  regularization: string;
+  coefficient: number;
+  /** `regularization.apply`: all, conv, fc. */
+  apply: string;
+  seed: number;
+  /** The resolved spec without the regularizer's type, coefficient and scope, the seed, names and where it ran. */
+  config: string;
 }

@@ -11,7 +11,6 @@ import { readCheckpointState } from '../engine/checkpointFormat';
 import { loadDataset } from '../engine/data/registry';
 import { layerFacts } from '../engine/metrics/monitor';
 import { normTargetsFrom } from '../engine/normTransfer';
-import { KfacOptimizer } from '../engine/optimizers';
 import { stepsPerEpoch } from '../engine/schedule';
 import { createTrainingState, releaseTrainingState, train } from '../engine/trainer';
 import { explainFailure } from './failures';
@@ -47,8 +46,8 @@ async function run(start: StartMessage): Promise<DoneMessage> {
   const state = createTrainingState(spec, data);
   // run.json, the log and the UI name the device; a data-parallel run says how many threads share a step.
   const backend = withThreads(initialised, state.dataParallel?.size ?? 1);
-  if (state.optimizer instanceof KfacOptimizer)
-    process.stdout.write(`wdlab: K-FAC factor inverses: ${state.optimizer.describeInverses()}\n`);
+  const inverses = state.optimizer.describeInverses?.();
+  if (inverses) process.stdout.write(`wdlab: ${state.optimizer.type} curvature inverses: ${inverses}\n`);
   if (state.dataParallel) {
     process.stdout.write(
       `wdlab: gradient threads: ${state.dataParallel.size} (the batch split between them, BN statistics over the whole batch)\n`,
@@ -82,7 +81,7 @@ async function run(start: StartMessage): Promise<DoneMessage> {
     startStep: start.resume ? (readCheckpointState(checkpointDir)?.step ?? 0) : 0,
     totalSteps: perEpoch * spec.training.epochs,
     layers: layerFacts(state.model.layers, spec.regularization),
-    ...(state.optimizer instanceof KfacOptimizer ? { kfacInverses: state.optimizer.describeInverses() } : {}),
+    ...(inverses ? { kfacInverses: inverses } : {}),
   });
   const outcome = await train(
     spec,

@@ -4,7 +4,7 @@
 import type { Arch, BackendName, DatasetName } from './types';
 
 /**
- * Examples in the official splits of the real datasets (science.md section 1: CIFAR 50k train / 10k test;
+ * Examples in the official splits of the real datasets (docs/science.md section 1: CIFAR 50k train / 10k test;
  * MNIST and Fashion-MNIST 60k / 10k): trainSize / testSize can take at most these.
  */
 export const DATASET_SPLIT_SIZES: Partial<Record<DatasetName, { train: number; test: number }>> = {

@@ -1,4 +1,4 @@
-// Which K-FAC inverse method `inverseMethod: "auto"` means on a backend (issue 5): Newton-Schulz on the
+// Which K-FAC inverse method `inverseMethod: "auto"` means on a backend: Newton-Schulz on the
 // training backend where matmuls are cheap (a GPU through webgpu, or native TensorFlow) and the factored
 // scheme allows it, else the float64 eigendecomposition. One rule for the engine (kfac.ts, with the backend
 // that runs) and the validator (semantic.ts, with the spec's training.backend).

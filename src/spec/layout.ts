@@ -1,7 +1,7 @@
 // The layer table of a spec's network, from the spec alone (no tensors): every linear layer in forward
 // order with its kernel shape, output feature map, parameter count, whether it is scale-invariant (followed
-// by BN without affine, science.md section 1) and decayed (regularization.apply), and the dimensions of its
-// K-FAC factors (science.md section 6: d_A = fan-in + 1 for the bias' homogeneous coordinate, d_S = outputs,
+// by BN without affine, docs/science.md section 1) and decayed (regularization.apply), and the dimensions of its
+// K-FAC factors (docs/science.md section 6: d_A = fan-in + 1 for the bias' homogeneous coordinate, d_S = outputs,
 // T = spatial locations of a conv layer's output). `wdlab summary` prints it; the validator sizes K-FAC's
 // eigendecompositions with it. The engine builds the same networks with tensors (src/engine/models); a unit
 // test checks that both agree layer by layer and that the totals equal the PyTorch definitions.

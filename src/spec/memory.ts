@@ -2,12 +2,14 @@
 // can warn before a trainer grows past what the machine or the backend can hold. An estimate, in float32:
 //
 //   weights      P x 4 bytes, and as much again for their gradients
-//   optimizer    SGD with momentum: one slot per weight; Adam: two; K-FAC: momentum, and per layer its two
-//                factors, their running averages and their inverses (3 x (d_A² + d_S²))
+//   optimizer    what each optimizer's descriptor declares (spec/optimizers/): SGD with momentum one slot
+//                per weight, Adam two, K-FAC momentum and per layer its factors, their running averages and
+//                their inverses (3 x (d_A² + d_S²)), E-KFAC that and its corrected eigenvalues
 //   activations  batch x (input + every layer's output) x 4 bytes x ACTIVATION_COPIES: what the backward
 //                pass keeps (the layer's output, BN's normalised output, the ReLU's output), the gradient
 //                flowing through it and the temporaries beside it
 import { networkLayout } from './layout';
+import { optimizerDescriptor } from './optimizers';
 import type { ExperimentSpec } from './types';
 
 /**
@@ -35,10 +37,11 @@ export function estimateStepMemory(
   const P = layout.parameters;
   const weights = 2 * 4 * P;
   const opt = spec.optimizer;
-  let slots = 0;
-  if (opt.type === 'sgd') slots = opt.momentum > 0 ? P : 0;
-  else if (opt.type === 'adam') slots = 2 * P;
-  else slots = P + 3 * layout.layers.reduce((s, l) => s + l.kfac.dA ** 2 + l.kfac.dS ** 2, 0);
+  const slots = optimizerDescriptor(opt.type).stateFloats(
+    opt,
+    P,
+    layout.layers.map((l) => l.kfac),
+  );
   const optimizer = 4 * slots;
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const perExample = size(layout.inputShape) + layout.layers.reduce((s, l) => s + size(l.outputShape), 0);

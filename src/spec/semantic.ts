@@ -17,6 +17,7 @@ import { resolveSpec } from './defaults';
 import { resolveInverseMethod } from './inverseMethod';
 import { largestKfacFactor, networkLayout } from './layout';
 import { estimateStepMemory, formatBytes, type StepMemory, WASM_MEMORY_BYTES } from './memory';
+import { OPTIMIZERS } from './optimizers';
 import { describeValue, formatPath, isPlainObject } from './paths';
 import { error, type Problem, warning } from './problem';
 import { experimentSchema, variantFor } from './schema';
@@ -123,12 +124,11 @@ function modelProblems(model: Block, data: Block): Problem[] {
   return problems;
 }
 
-const OPTIMIZER_NAMES: Record<string, string> = {
-  sgd: 'an SGD',
-  adam: 'an Adam',
-  'kfac-f': 'a K-FAC-F',
-  'kfac-g': 'a K-FAC-G',
-};
+/** "an SGD", "a K-FAC-F": the optimizer as a message names it. */
+function articleName(type: string): string {
+  const d = OPTIMIZERS.find((o) => o.type === type);
+  return d ? `${d.article} ${d.displayName}` : `a ${type}`;
+}
 
 /** Why a field of one optimizer is wrong in another, where the answer teaches something. */
 const FOREIGN_FIELD_HINTS: Record<string, string> = {
@@ -152,7 +152,7 @@ function variantFieldProblems(raw: Block): Problem[] {
       const takesText = takes.length > 0 ? `it takes ${takes.join(', ')}` : 'it takes no parameters';
       const message =
         blockKey === 'optimizer'
-          ? `${field} is not ${OPTIMIZER_NAMES[variant.value] ?? `a ${variant.value}`} parameter; ${hint ?? takesText}`
+          ? `${field} is not ${articleName(variant.value)} parameter; ${hint ?? takesText}`
           : `${field} is not a parameter of a "${variant.value}" ${blockKey} (${takesText})`;
       problems.push(error([blockKey, field], message, 'key'));
     }
@@ -171,7 +171,8 @@ function optimizerProblems(
   if (optimizer.type === 'sgd' && optimizer.nesterov === true && effective.momentum === 0) {
     problems.push(error(['optimizer', 'nesterov'], 'nesterov needs momentum > 0 (momentum is 0)'));
   }
-  if (optimizer.type === 'kfac-f' || optimizer.type === 'kfac-g') {
+  const secondOrder = OPTIMIZERS.find((o) => o.type === optimizer.type)?.secondOrder;
+  if (secondOrder) {
     if (effective.inverseMethod === 'newtonSchulz' && effective.dampingScheme === 'eigen') {
       problems.push(
         error(
@@ -180,13 +181,17 @@ function optimizerProblems(
         ),
       );
     }
-    const kfac = effective as unknown as Pick<KfacSpec, 'inverseMethod' | 'dampingScheme'>;
+    // E-KFAC always eigendecomposes (its corrected eigenvalues live in the eigenbasis).
+    const eigenOnly = secondOrder.form === 'eigenvalueCorrected';
+    const kfac = eigenOnly
+      ? ({ inverseMethod: 'eigendecomposition', dampingScheme: 'eigen' } as const)
+      : (effective as unknown as Pick<KfacSpec, 'inverseMethod' | 'dampingScheme'>);
     const backend = String(training.backend);
     // With backend auto the device is known only at run time; a GPU is what auto would find first.
     const onDevice =
       kfac.inverseMethod === 'newtonSchulz' ||
       (backend !== 'auto' && resolveInverseMethod(kfac, backend) === 'newtonSchulz');
-    const onDeviceIfGpu = resolveInverseMethod(kfac, 'webgpu') === 'newtonSchulz';
+    const onDeviceIfGpu = !eigenOnly && resolveInverseMethod(kfac, 'webgpu') === 'newtonSchulz';
     const d = largestFactorOf(model, data);
     if (d !== undefined && d > KFAC_LARGE_FACTOR && !onDevice) {
       const seconds = Math.round(4 * (d / 1000) ** 3);
@@ -197,7 +202,7 @@ function optimizerProblems(
       problems.push(
         warning(
           ['optimizer', 'type'],
-          `K-FAC will eigendecompose a ${d} x ${d} factor on the CPU (float64) every ${effective.inverseEvery} steps, about ${seconds} s each${gpuHint}; use a narrower model, a larger inverseEvery, or inverseMethod "newtonSchulz"`,
+          `K-FAC will eigendecompose a ${d} x ${d} factor on the CPU (float64) every ${effective.inverseEvery} steps, about ${seconds} s each${gpuHint}; use a narrower model, a larger inverseEvery${eigenOnly ? '' : ', or inverseMethod "newtonSchulz"'}`,
         ),
       );
     }
@@ -206,7 +211,7 @@ function optimizerProblems(
 }
 
 /**
- * The largest K-FAC factor dimension of the network (science.md section 6; layout.ts), or undefined when the
+ * The largest K-FAC factor dimension of the network (docs/science.md section 6; layout.ts), or undefined when the
  * spec is too broken to tell (the schema reports why).
  */
 function largestFactorOf(model: Block, data: Block): number | undefined {

@@ -1,20 +1,14 @@
-// Where a trial sits in the paper's Table 1 grid (science.md section 1; paper-configs.tsv columns dataset,
+// Where a trial sits in the paper's Table 1 grid (docs/science.md section 1; paper-configs.tsv columns dataset,
 // net, setting, optimizer, variant): the results panel's Table view groups completed runs by these
 // coordinates. Names are the paper's: `vgg16`, `resnet32` (the paper's widened ResNet32 is width 4; other
 // widths are written `resnet32 x0.25`), settings none / BN / BN+Aug, optimizers SGD / Adam / K-FAC-F /
 // K-FAC-G, variants baseline / L2 / WD (with the scope when it is not wd-all, e.g. `WD conv`).
 import type { PaperSetup } from '../protocol/runs';
+import { OPTIMIZERS, optimizerDescriptor } from './optimizers';
 import type { ExperimentSpec } from './types';
 
 /** The width the paper trains each architecture at (VGG16 at 1; ResNet32 widened 4x). */
 const PAPER_WIDTH: Record<string, number> = { vgg: 1, resnet: 4 };
-
-const OPTIMIZER_NAMES: Record<ExperimentSpec['optimizer']['type'], string> = {
-  sgd: 'SGD',
-  adam: 'Adam',
-  'kfac-f': 'K-FAC-F',
-  'kfac-g': 'K-FAC-G',
-};
 
 function networkName(model: ExperimentSpec['model']): string {
   if (model.arch === 'mlp') return `mlp [${model.hidden.join(', ')}]`;
@@ -40,7 +34,8 @@ export function paperSetup(
     dataset: spec.data.dataset,
     network: networkName(spec.model),
     setting: settingName(spec),
-    optimizer: OPTIMIZER_NAMES[spec.optimizer.type],
+    optimizer: optimizerDescriptor(spec.optimizer.type).displayName,
+    optimizerRank: OPTIMIZERS.indexOf(optimizerDescriptor(spec.optimizer.type)),
     variant: variantName(spec.regularization),
   };
 }

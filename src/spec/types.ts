@@ -1,6 +1,6 @@
 // The experiment spec, fully resolved (every default filled in). The JSON Schema in
 // schemas/experiment.schema.json is the single source of truth for what a user may write; these
-// types mirror it for the code. Field names follow the issue and the paper (science.md).
+// types mirror it for the code. Field names follow the paper (docs/science.md).
 
 export type DatasetName =
   | 'synthetic-images'
@@ -18,7 +18,7 @@ export interface DataSpec {
   testSize: number;
   /** Random crop with 4-pixel zero padding + horizontal flip (images only). */
   augment: boolean;
-  /** Folder holding real dataset files (later issue). */
+  /** Folder holding a real dataset's files (docs/spec.md, Datasets). */
   path?: string;
 }
 
@@ -30,7 +30,7 @@ export interface ModelSpec {
   depth: number;
   /** Channel multiplier (vgg: 64..512 x width; resnet: [16,32,64] x width). */
   width: number;
-  /** BN without gamma/beta after every conv/hidden layer except the last (science.md section 1). */
+  /** BN without gamma/beta after every conv/hidden layer except the last (docs/science.md section 1). */
   batchNorm: boolean;
   /** BN moving-average momentum: moving <- m * moving + (1 - m) * batch (the official code: 0.99). */
   batchNormMomentum: number;
@@ -56,7 +56,7 @@ export interface KfacSpec {
   type: 'kfac-f' | 'kfac-g';
   lr: number;
   momentum: number;
-  /** Tikhonov damping lambda_d (science.md section 6). */
+  /** Tikhonov damping lambda_d (docs/science.md section 6). */
   damping: number;
   /** EMA weight of the old factor: cov <- statDecay * cov + (1 - statDecay) * new (0.95). */
   statDecay: number;
@@ -85,7 +85,24 @@ export interface KfacSpec {
 
 export type KfacInverseMethod = 'eigendecomposition' | 'newtonSchulz';
 
-export type OptimizerSpec = SgdSpec | AdamSpec | KfacSpec;
+/**
+ * E-KFAC (docs/science.md section 8): K-FAC's fields less those about inverting the factors — the eigenbasis
+ * is always an eigendecomposition, on the official synchronous schedule, and the damping is Tikhonov on the
+ * corrected eigenvalues (s + lambda).
+ */
+export interface EkfacSpec {
+  type: 'ekfac-f' | 'ekfac-g';
+  lr: number;
+  momentum: number;
+  damping: number;
+  statDecay: number;
+  statsEvery: number;
+  inverseEvery: number;
+  klClip?: number;
+  initStatsBatches: number;
+}
+
+export type OptimizerSpec = SgdSpec | AdamSpec | KfacSpec | EkfacSpec;
 export type OptimizerType = OptimizerSpec['type'];
 
 export type RegularizationType = 'none' | 'l2' | 'weightDecay';
@@ -94,11 +111,11 @@ export type DecayScope = 'all' | 'conv' | 'fc';
 
 export interface RegularizationSpec {
   type: RegularizationType;
-  /** lambda in science.md section 2. */
+  /** lambda in docs/science.md section 2. */
   coefficient: number;
   apply: DecayScope;
   /**
-   * The paper's wn-conv (science.md section 3): after every epoch, rescale each selected layer's kernel to
+   * The paper's wn-conv (docs/science.md section 3): after every epoch, rescale each selected layer's kernel to
    * the norm `weightNorm/<layer>` the reference run recorded at that epoch's end. Absent: off.
    */
   normTransfer?: NormTransferSpec;
@@ -136,11 +153,11 @@ export interface TrainingSpec {
   checkpointEveryEpochs: number;
 }
 
-/** How the input-output Jacobian norm is measured (science.md section 4). */
+/** How the input-output Jacobian norm is measured (docs/science.md section 4). */
 export type JacobianMode = 'exact' | 'projection' | 'off';
 
 /**
- * What the trainer measures besides loss and accuracy (science.md sections 3 and 4). Mechanism-1 metrics
+ * What the trainer measures besides loss and accuracy (docs/science.md sections 3 and 4). Mechanism-1 metrics
  * (weight norms, effective LR, angular update) come with every record; the extra-pass ones below run at
  * epoch ends, and every `everySteps` steps when that is > 0.
  */

@@ -1,11 +1,10 @@
-// Views across runs (issue 6): the paper's Table 1 — rows dataset · network · setting, columns optimizer ×
+// Views across runs: the paper's Table 1 — rows dataset · network · setting, columns optimizer ×
 // variant, each cell the final test accuracy (mean ± std over seeds) of the completed runs in it — and the
-// Jacobian study's scatter plots (science.md section 4, the paper's Fig. 5): one point per run, the final
+// Jacobian study's scatter plots (docs/science.md section 4, the paper's Fig. 5): one point per run, the final
 // value of one metric against another (e.g. Jacobian norm vs generalization gap).
 import type { MetricRecord } from '../../src/protocol/records';
 import type { RunView } from '../../src/protocol/runs';
 
-const OPTIMIZER_ORDER = ['SGD', 'Adam', 'K-FAC-F', 'K-FAC-G'];
 const SETTING_ORDER = ['none', 'BN', 'Aug', 'BN+Aug'];
 
 /** The last finite value of `key` in a run's records. */
@@ -60,7 +59,7 @@ export function paperTable(
 ): PaperTable {
   const cells = new Map<string, { values: number[]; ids: string[] }>();
   const rowKeys = new Map<string, { dataset: string; network: string; setting: string }>();
-  const colKeys = new Map<string, { optimizer: string; variant: string }>();
+  const colKeys = new Map<string, { optimizer: string; optimizerRank?: number; variant: string }>();
   let counted = 0;
   for (const run of runs) {
     const s = run.setup;
@@ -70,7 +69,7 @@ export function paperTable(
     const row = JSON.stringify([s.dataset, s.network, s.setting]);
     const col = JSON.stringify([s.optimizer, s.variant]);
     rowKeys.set(row, { dataset: s.dataset, network: s.network, setting: s.setting });
-    colKeys.set(col, { optimizer: s.optimizer, variant: s.variant });
+    colKeys.set(col, { optimizer: s.optimizer, optimizerRank: s.optimizerRank, variant: s.variant });
     const cell = cells.get(`${row}|${col}`) ?? { values: [], ids: [] };
     cell.values.push(v);
     cell.ids.push(run.id);
@@ -78,7 +77,8 @@ export function paperTable(
   }
   const cols = [...colKeys.entries()].sort(
     ([, a], [, b]) =>
-      rank(OPTIMIZER_ORDER, a.optimizer) - rank(OPTIMIZER_ORDER, b.optimizer) ||
+      // The optimizer registry's order (src/spec/optimizers/), carried by each run's setup.
+      (a.optimizerRank ?? Number.MAX_SAFE_INTEGER) - (b.optimizerRank ?? Number.MAX_SAFE_INTEGER) ||
       a.optimizer.localeCompare(b.optimizer) ||
       variantRank(a.variant) - variantRank(b.variant) ||
       a.variant.localeCompare(b.variant),
@@ -90,7 +90,7 @@ export function paperTable(
       rank(SETTING_ORDER, a.setting) - rank(SETTING_ORDER, b.setting),
   );
   return {
-    columns: cols.map(([, c]) => c),
+    columns: cols.map(([, c]) => ({ optimizer: c.optimizer, variant: c.variant })),
     rows: rows.map(([rowKey, r]) => ({
       ...r,
       cells: cols.map(([colKey]) => {
@@ -108,7 +108,7 @@ export interface ScatterPoint {
   y: number;
 }
 
-/** The Jacobian-study pairs (science.md section 4, Fig. 5): x metric, y metric. */
+/** The Jacobian-study pairs (docs/science.md section 4, Fig. 5): x metric, y metric. */
 export const SCATTER_PAIRS: readonly { x: string; y: string; title: string; help: string }[] = [
   {
     x: 'jacobianNorm',

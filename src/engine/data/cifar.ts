@@ -5,7 +5,7 @@
 // channel-major (1024 red, 1024 green, 1024 blue, each 32 rows of 32 in row-major order); the engine wants
 // NHWC, so each record is transposed CHW -> HWC while it is decoded.
 //
-// Normalisation (science.md section 1, the official code's constants): x = (p / 255 - mean_c) / std_c with
+// Normalisation (docs/science.md section 1, the official code's constants): x = (p / 255 - mean_c) / std_c with
 // CIFAR-10 mean (0.4914, 0.4822, 0.4465) std (0.2023, 0.1994, 0.2010) and CIFAR-100 mean
 // (0.5071, 0.4867, 0.4408) std (0.2675, 0.2565, 0.2761).
 //

@@ -1,4 +1,4 @@
-// Per-channel standardisation with constants from the training split (the CIFAR recipe of science.md
+// Per-channel standardisation with constants from the training split (the CIFAR recipe of docs/science.md
 // section 1, with the constants measured instead of published).
 
 export interface ChannelNormalization {
@@ -40,7 +40,7 @@ export function applyNormalization(x: Float32Array, norm: ChannelNormalization):
 
 /**
  * lut[c * 256 + p] = (p / 255 - mean_c) / std_c for 8-bit pixels of each channel: the official constants of
- * the real datasets (science.md section 1), computed in float64 and stored once as float32.
+ * the real datasets (docs/science.md section 1), computed in float64 and stored once as float32.
  */
 export function pixelTable(norm: ChannelNormalization): Float32Array {
   const channels = norm.mean.length;

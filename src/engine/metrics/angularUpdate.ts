@@ -1,5 +1,5 @@
 // Mechanism 1, optimizer-independent: the measured angular update of each layer's kernel over one
-// optimizer step (science.md section 3: arccos(<w_t, w_t+1> / (||w_t|| ||w_t+1||))). Under BN the
+// optimizer step (docs/science.md section 3: arccos(<w_t, w_t+1> / (||w_t|| ||w_t+1||))). Under BN the
 // kernel's direction is all that matters, so this is the step size that the effective learning rate
 // predicts, whatever the optimizer; with weight decay it settles at the equilibrium of theory.ts.
 //

@@ -1,4 +1,4 @@
-// Mechanism 2 — the Gauss-Newton norm ||theta||_G^2 = theta^T G theta (science.md section 4), with the
+// Mechanism 2 — the Gauss-Newton norm ||theta||_G^2 = theta^T G theta (docs/science.md section 4), with the
 // squared-error Gauss-Newton G = E[J_theta^T J_theta] (output Hessian H = I: the convention of the
 // paper's K-FAC-G, whose sampled targets y ~ N(f, 0.5 I) differ only by the constant factor 2 of section
 // 6). Here J_theta is the Jacobian of the logits with respect to every trainable parameter (kernels and

@@ -1,4 +1,4 @@
-// Mechanism 2 — the input-output Jacobian norm (science.md section 4): E_x ||d f(x) / d x||_F^2 with
+// Mechanism 2 — the input-output Jacobian norm (docs/science.md section 4): E_x ||d f(x) / d x||_F^2 with
 // f = the logits, x = the network input as the model sees it (after the dataset's normalization), over a
 // fixed held-out batch, BN (if any) in inference mode (moving averages). Inference mode makes the
 // examples independent, so the gradient of a sum over the batch is each example's own gradient, row by

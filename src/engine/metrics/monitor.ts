@@ -1,4 +1,4 @@
-// What the trainer measures at each record, and when (science.md sections 3 and 4): one object so the
+// What the trainer measures at each record, and when (docs/science.md sections 3 and 4): one object so the
 // training loop only says "a step is about to happen" and "measure now".
 //
 //   every record      train/loss, train/accuracy (the trainer's), lr, weightNorm/*, effectiveLr/* or
@@ -9,8 +9,10 @@
 //                     generalizationGap, jacobianNorm (jacobian.ts), gnNorm (gaussNewton.ts).
 //   time/metrics      wall seconds spent measuring since the previous record (this record's measurements
 //                     included): compare with time/train, the seconds of optimizer steps in the same span.
+
 import { metricKey } from '../../protocol/metrics';
 import type { LayerInfo } from '../../protocol/records';
+import { isSecondOrder } from '../../spec/optimizers';
 import type { ExperimentSpec, RegularizationSpec } from '../../spec/types';
 import type { LoadedDataset } from '../data/dataset';
 import { createRng } from '../data/random';
@@ -130,7 +132,7 @@ export class Monitor {
       if (settings.gaussNewton) {
         out[metricKey('gnNorm')] = await gaussNewtonNorm(model, x);
         // K-FAC's own view of the same norm, on the same batch (metrics/kfacGaussNewton.ts).
-        if (spec.optimizer.type === 'kfac-f' || spec.optimizer.type === 'kfac-g')
+        if (isSecondOrder(spec.optimizer))
           out[metricKey('kfacGnNorm')] = await kfacGaussNewtonNorm(model, x, numClasses);
       }
     } finally {

@@ -1,4 +1,4 @@
-// The one entry point from a spec to a model (science.md section 1 for the architectures).
+// The one entry point from a spec to a model (docs/science.md section 1 for the architectures).
 import type { ModelSpec } from '../../spec/types';
 import { Mlp } from './mlp';
 import type { Model } from './model';

@@ -1,5 +1,5 @@
 // Multilayer perceptron: flatten, then hidden dense layers `fc1`, `fc2`, ... (dense -> (BN) -> ReLU), and
-// the classifier `fc` (dense, no BN). The paper's MNIST nets for the Jacobian study (science.md section 4).
+// the classifier `fc` (dense, no BN). The paper's MNIST nets for the Jacobian study (docs/science.md section 4).
 import { relu } from '../ops/activation';
 import { tf } from '../tf';
 import type { Model } from './model';

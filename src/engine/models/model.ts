@@ -2,8 +2,8 @@ import type { tf } from '../tf';
 
 /**
  * A linear layer (dense or conv) with everything the optimizers and the mechanism metrics need to reach
- * (architecture.md, Engine): its weight and bias, and whether it is scale-invariant — followed by BN
- * without affine, so L(alpha * kernel) = L(kernel) (science.md sections 1 and 3).
+ * (docs/architecture.md, Engine): its weight and bias, and whether it is scale-invariant — followed by BN
+ * without affine, so L(alpha * kernel) = L(kernel) (docs/science.md sections 1 and 3).
  */
 export interface LinearLayer {
   /** Stable, human-readable name used in metric keys, e.g. `conv1`, `stage2.block1.conv2`, `fc`. */
@@ -28,7 +28,7 @@ export interface Model {
   /** Every linear layer in forward order; the last one has isLast = true. */
   readonly layers: LinearLayer[];
   /**
-   * Logits [batch, numClasses]. training = true uses batch statistics in BN (science.md section 1);
+   * Logits [batch, numClasses]. training = true uses batch statistics in BN (docs/science.md section 1);
    * training = false uses the moving averages. Never updates any state: see updateBatchNormStats.
    */
   forward(x: tf.Tensor, training: boolean): tf.Tensor2D;

@@ -22,7 +22,7 @@ export interface LinearOptions {
   padding?: ConvPadding;
 }
 
-/** A dense or conv layer: Glorot-uniform kernel and zero bias (science.md section 1). */
+/** A dense or conv layer: Glorot-uniform kernel and zero bias (docs/science.md section 1). */
 export class Linear implements LinearLayer {
   readonly name: string;
   readonly kind: 'dense' | 'conv';
@@ -43,7 +43,7 @@ export class Linear implements LinearLayer {
       this.padding = options.padding ?? 'same';
     }
     const outputs = options.kernelShape[options.kernelShape.length - 1];
-    // tf.variable(init) keeps `init` alive unless disposed (engines.md): the tidy disposes it.
+    // tf.variable(init) keeps `init` alive unless disposed (docs/engines.md): the tidy disposes it.
     this.kernel = tf.tidy(() =>
       tf.variable(glorotUniform(options.kernelShape, layerSeed(options.modelSeed, options.index))),
     );
@@ -77,7 +77,7 @@ export class Linear implements LinearLayer {
 /**
  * Sees each linear layer's input and pre-activation (before BN) during a forward pass and returns the
  * pre-activation to use downstream. K-FAC uses it to read the layer inputs (factor A) and to add a zero
- * "probe" whose gradient is the pre-activation gradient (factor S) (architecture.md, Engine).
+ * "probe" whose gradient is the pre-activation gradient (factor S) (docs/architecture.md, Engine).
  */
 export type LinearTap = (layer: LinearLayer, input: tf.Tensor, preActivation: tf.Tensor) => tf.Tensor;
 
@@ -98,7 +98,7 @@ export class ForwardPass {
 
   /**
    * linear -> (BN); no activation. In a scope of its own, so that the pre-activation is freed as soon as
-   * BN has read it (the backward pass keeps only what each op saved: issue 7, memory).
+   * BN has read it (the backward pass keeps only what each op saved; memory: docs/performance.md).
    */
   unit(unit: Unit, x: tf.Tensor): tf.Tensor {
     const { norm } = unit;
@@ -144,7 +144,7 @@ export class UnitFactory {
     return this.add(options, this.batchNorm, false);
   }
 
-  /** The classifier: never followed by BN, never scale-invariant (science.md section 1). */
+  /** The classifier: never followed by BN, never scale-invariant (docs/science.md section 1). */
   classifier(inputs: number, classes: number): Unit {
     return this.add({ name: 'fc', kind: 'dense', kernelShape: [inputs, classes] }, false, true);
   }
@@ -222,7 +222,7 @@ export abstract class Network implements Model {
   }
 
   /**
-   * Folds this batch's statistics into the BN moving averages (momentum 0.99, science.md section 1).
+   * Folds this batch's statistics into the BN moving averages (momentum 0.99, docs/science.md section 1).
    * Reuses the statistics of the last training-mode forward when it saw this very tensor with the current
    * weights (the trainer's order: gradients, then this, then the optimizer step — as TF's update ops run on
    * the step's own forward); otherwise runs a training-mode forward first.

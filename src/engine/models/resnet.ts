@@ -1,5 +1,5 @@
 // CIFAR ResNet (He et al. 2016, section 4.2) as the official code and torch_anchor_bench.py build it
-// (science.md section 1): stem conv 3x3 -> (BN) -> ReLU; three stages of n = (depth - 2) / 6 basic blocks
+// (docs/science.md section 1): stem conv 3x3 -> (BN) -> ReLU; three stages of n = (depth - 2) / 6 basic blocks
 // with [16, 32, 64] x width channels, the first block of stages 2 and 3 striding by 2;
 // block = conv3x3(stride s)-BN-ReLU-conv3x3-BN + shortcut, then ReLU; the shortcut is a 1x1 conv with
 // stride s (+BN) when the shape changes, else identity; global average pool; `fc`.

@@ -1,4 +1,4 @@
-// VGG as the official code builds it (science.md section 1): 3x3 SAME convs with bias, each
+// VGG as the official code builds it (docs/science.md section 1): 3x3 SAME convs with bias, each
 // conv -> (BN) -> ReLU, a 2x2 max-pool after each of the five blocks, then ONE fully connected layer `fc`
 // from the flattened features to the classes (no hidden FC layers, no dropout). Convs are named
 // `conv<block>_<index>`, e.g. `conv1_1`, `conv5_3`.

@@ -1,5 +1,5 @@
 // Element-wise pieces of the models whose tfjs gradients would keep more activations alive than needed
-// (issue 7: a wide ResNet32 at batch 128 must fit wasm's 4 GB). A taped op keeps what its gradient reads
+// (a wide ResNet32 at batch 128 must fit wasm's 4 GB: docs/performance.md). A taped op keeps what its gradient reads
 // until the backward pass reaches it; these keep only what the next layer keeps anyway.
 
 import { tf } from '../tf';

@@ -1,6 +1,6 @@
 // Batch normalization without gamma/beta (center=False, scale=False), as in the official code
-// (science.md section 1). With no affine part, a layer followed by it is scale-invariant:
-// BN(alpha * W x + b) = BN(W x) in training mode, up to eps (science.md section 3).
+// (docs/science.md section 1). With no affine part, a layer followed by it is scale-invariant:
+// BN(alpha * W x + b) = BN(W x) in training mode, up to eps (docs/science.md section 3).
 import { tf } from '../tf';
 import { channelMean, channelSum } from './channels';
 import { customOp } from './customOp';
@@ -53,7 +53,7 @@ function meansOverShards(parts: tf.Tensor2D[], sum: CrossShardSum): tf.Tensor2D[
  * locations) of every channel, with mu, sigma^2 the batch's own (population) statistics, and its exact
  * gradient written out instead of taped (the taped form reduces over outer axes in every broadcast's
  * backward, wasm's slow path: ops/channels.ts). The op keeps y and the scale only; x is viewed as [M, C]
- * inside it, so that no taped reshape keeps x alive too (issue 7, memory):
+ * inside it, so that no taped reshape keeps x alive too (memory: docs/performance.md):
  *     dx = s (dy - mean(dy) - y mean(dy * y)),   s = (sigma^2 + eps)^-1/2,   means over the rows.
  * Returns y (differentiable in x) and the statistics (not differentiable: only the moving averages use them).
  * In a data-parallel step every mean is over all shards' rows (withCrossShardStatistics).

@@ -1,6 +1,6 @@
 // 2-D convolution for the models' linear layers (NHWC, square strides), with a gradient that works on
 // every backend. The wasm backend has no `Conv2DBackpropFilter` kernel (conv training throws there) and
-// its `Conv2DBackpropInput` is a naive loop several times slower than a forward conv (engines.md,
+// its `Conv2DBackpropInput` is a naive loop several times slower than a forward conv (docs/engines.md,
 // Gotchas), so where the filter gradient is missing both gradients are re-expressed as forward convs,
 // which wasm runs through XNNPACK.
 //
@@ -116,7 +116,7 @@ function paddedInputWindow(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf
 }
 
 /**
- * dL/dW as a forward conv (engines.md): the padded input with batch and channels swapped, [C, H, W, N],
+ * dL/dW as a forward conv (docs/engines.md): the padded input with batch and channels swapped, [C, H, W, N],
  * convolved ('valid', dilation = stride) with dy as the filter, [Ho, Wo, N, Co]; gives [C, kh, kw, Co].
  */
 export function filterGradientByForwardConv(
@@ -141,7 +141,7 @@ let skipFilterGradient = false;
 
 /**
  * Runs `f` with the custom conv gradient returning zeros for the filter: for metrics that differentiate
- * with respect to the input only (the Jacobian norm, science.md section 4). tf.customGrad computes every
+ * with respect to the input only (the Jacobian norm, docs/science.md section 4). tf.customGrad computes every
  * gradient it returns, and the filter gradient is the costlier half of the backward conv; kernel
  * gradients of tfjs's own ops are computed only where needed anyway. Never use it around a training step.
  */

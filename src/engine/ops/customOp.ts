@@ -1,6 +1,6 @@
 // tf.customGrad with the gradient function run in a scope of its own. tfjs 4.22 calls a custom gradient
 // outside any tidy (engine.customGrad's backwardsFunc), so every temporary it creates would stay alive until
-// the whole backward pass ends: for BN, several activation-sized tensors per layer (issue 7, memory).
+// the whole backward pass ends: for BN, several activation-sized tensors per layer (memory: docs/performance.md).
 import { tf } from '../tf';
 
 type Inputs = (tf.Tensor | tf.GradSaveFunc)[];

@@ -1,5 +1,5 @@
 // Adam with bias correction (Kingma & Ba 2015, Alg. 1, in PyTorch's form) and the paper's two
-// regularizers (science.md section 2):
+// regularizers (docs/science.md section 2):
 //   L2:            g += lambda*theta BEFORE the moments, so it passes through the preconditioner;
 //   weight decay:  decoupled (AdamW): theta -= eta*(adam_step + lambda*theta), a shrink of eta*lambda per step.
 // adam_step = mhat/(sqrt(vhat)+eps), mhat = m/(1-b1^t), vhat = v/(1-b2^t).

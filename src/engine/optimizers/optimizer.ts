@@ -13,7 +13,7 @@ export interface Param {
 }
 
 /**
- * Every optimizer applies the regularization where the paper defines it (science.md section 2):
+ * Every optimizer applies the regularization where the paper defines it (docs/science.md section 2):
  * L2 adds lambda*theta to the gradient before anything else (so it passes through any preconditioner);
  * weight decay is decoupled (AdamW: theta -= eta*(step + lambda*theta)); for SGD the two coincide.
  */
@@ -32,14 +32,14 @@ export interface Optimizer {
   setState(state: Map<string, tf.Tensor>, iterations: number): void;
   /**
    * Optional measurements of the optimizer's own state, merged into every metrics record (flat keys,
-   * finite numbers only), e.g. K-FAC's `effectiveDamping/<layer>` (science.md section 5). Called once per
+   * finite numbers only), e.g. K-FAC's `effectiveDamping/<layer>` (docs/science.md section 5). Called once per
    * record, after the step; must not change the optimizer's state or leak tensors.
    */
   metrics?(): Record<string, number> | Promise<Record<string, number>>;
   /**
    * Curvature-based optimizers (K-FAC) measure curvature on the step's batch: the trainer calls this before
    * every `step`, with the pre-update weights; the optimizer decides what its schedule makes due (factor
-   * statistics every T_cov steps, inverses every T_inv; science.md section 6).
+   * statistics every T_cov steps, inverses every T_inv; docs/science.md section 6).
    */
   updateCurvature?(model: Model, x: tf.Tensor): void | Promise<void>;
   /** Factor initialisation from several training batches before the first step ("roger init"). */
@@ -50,6 +50,8 @@ export interface Optimizer {
    * (without it the work is done synchronously), only for overlap.
    */
   beforeStep?(): Promise<void>;
+  /** One line for the run's log and run.json: how a second-order optimizer inverts its curvature. */
+  describeInverses?(): string;
   dispose(): void;
 }
 
@@ -67,11 +69,12 @@ export interface OptimizerContext {
 }
 
 /**
- * K-FAC inverse rounds off the training thread (issue 5). A round due at step k (k % T_inv == 0) snapshots the
- * factors and eigendecomposes them in a worker thread while steps k .. k+delay-1 keep the previous
- * eigenbases; the new ones are swapped in at the fixed step k + delay (the trainer awaits the worker there
- * if it is late), so results never depend on timing. delay 0 = synchronous at k (the first round, at step 0
- * or after the factors were re-initialised, is always synchronous). delay is clamped to T_inv.
+ * K-FAC inverse rounds off the training thread (inverseSchedule "asynchronous"). A round due at step k
+ * (k % T_inv == 0) snapshots the factors and eigendecomposes them in a worker thread while steps
+ * k .. k+delay-1 keep the previous eigenbases; the new ones are swapped in at the fixed step k + delay (the
+ * trainer awaits the worker there if it is late), so results never depend on timing. delay 0 = synchronous
+ * at k (the first round, at step 0 or after the factors were re-initialised, is always synchronous). delay
+ * is clamped to T_inv.
  */
 export interface KfacInverseOptions {
   delay: number;
@@ -82,7 +85,7 @@ export interface KfacInverseOptions {
 }
 
 /**
- * The trainer's K-FAC inverse delay: D = T_inv, the whole period the inverses are amortised over (issue 5),
+ * The trainer's K-FAC inverse delay: D = T_inv, the whole period the inverses are amortised over,
  * so the worker never holds training up while one round takes less than T_inv steps. The price is staleness:
  * steps use eigenbases of factors T_inv .. 2 T_inv - 1 steps old (T_inv/2 .. T_inv - 1 more than with
  * synchronous rounds); the factors themselves are EMAs with a time constant of T_cov / (1 - 0.95) steps.

@@ -1,4 +1,4 @@
-// Which parameters the regularizer touches, and how much (science.md sections 1 and 2). Shared by every
+// Which parameters the regularizer touches, and how much (docs/science.md sections 1 and 2). Shared by every
 // optimizer so that "decayed" means the same thing everywhere.
 import type { DecayScope, RegularizationSpec } from '../../spec/types';
 import type { LinearLayer } from '../models/model';

@@ -1,4 +1,4 @@
-// Heavy-ball SGD as the official code runs it (science.md section 2):
+// Heavy-ball SGD as the official code runs it (docs/science.md section 2):
 //   g' = g + lambda*theta (decayed params);  v = mu*v + g';  theta -= eta*v
 // Nesterov (PyTorch's form): theta -= eta*(g' + mu*v). momentum 0 is plain SGD, with no slot.
 // L2 and weight decay take the SAME code path, so their trajectories are bit-identical (section 7 item 7).

@@ -10,7 +10,7 @@ export class SlotSet {
     params: readonly Param[],
     readonly suffix: string,
   ) {
-    // Inside tidy so the zeros tensor the variable is built from is released (engines.md).
+    // Inside tidy so the zeros tensor the variable is built from is released (docs/engines.md).
     for (const p of params)
       this.slots.set(
         p.name,

@@ -1,10 +1,11 @@
-// Data-parallel gradients on CPU backends (issue 7: the second core). The training thread and P - 1 worker
-// threads (gradientWorker.ts) each take one shard of the batch; every BN layer all-reduces its statistics
-// across the shards (shardGroup.ts), so the step is the full-batch step of the paper, BN included, up to
-// float rounding. The training thread publishes the weights in shared memory, runs its own shard while the
-// workers run theirs, then adds their gradients to its own; the optimizer runs once, on the training thread.
-// K-FAC's statistics pass (kfac/statistics.ts) is split the same way: each thread sums a a^T and ds ds^T over
-// its shard's rows, with the sampling noise the training thread drew for the whole batch.
+// Data-parallel gradients on CPU backends (tfjs runs wasm on one thread in Node; docs/engines.md). The
+// training thread and P - 1 worker threads (gradientWorker.ts) each take one shard of the batch; every BN
+// layer all-reduces its statistics across the shards (shardGroup.ts), so the step is the full-batch step of
+// the paper, BN included, up to float rounding. The training thread publishes the weights in shared memory,
+// runs its own shard while the workers run theirs, then adds their gradients to its own; the optimizer runs
+// once, on the training thread. K-FAC's statistics pass (kfac/statistics.ts) is split the same way: each
+// thread sums a a^T and ds ds^T over its shard's rows, with the sampling noise the training thread drew for
+// the whole batch.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';

@@ -1,5 +1,5 @@
 // How many threads compute a step's gradient (spec: training.threads). tfjs runs its wasm kernels on one
-// thread under Node (engines.md; README, Performance), so the other cores are used by data parallelism
+// thread under Node (docs/engines.md, Backends), so the other cores are used by data parallelism
 // instead: the batch split into shards, one thread each (parallel/dataParallel.ts).
 import { availableParallelism } from 'node:os';
 import type { ExperimentSpec } from '../../spec/types';

@@ -1,5 +1,5 @@
 // The paper's 64 released configurations as a typed table, parsed from the verbatim copy of
-// paper-configs.tsv (science.md section 1: the grid; section 6: K-FAC's damping and KL clip).
+// paper-configs.tsv (docs/science.md section 1: the grid; section 6: K-FAC's damping and KL clip).
 import { PAPER_CONFIGS_TSV } from './paperConfigsTsv';
 
 export const PAPER_DATASETS = ['cifar10', 'cifar100'] as const;
@@ -28,7 +28,7 @@ export interface PaperConfig {
   optimizer: PaperOptimizer;
   variant: PaperVariant;
   lr: number;
-  /** lambda of science.md section 2; 0 for a baseline. */
+  /** lambda of docs/science.md section 2; 0 for a baseline. */
   weightDecay: number;
   decayType?: PaperDecayType;
   /** Tikhonov damping lambda_d (K-FAC only). */

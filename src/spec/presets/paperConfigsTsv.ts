@@ -1,5 +1,5 @@
 // The 64 released configurations of Zhang et al. (ICLR 2019), hyperparameters only, byte for byte as
-// paper-configs.tsv lists them (gd-zhang/Weight-Decay `configs/`; science.md section 1). Kept verbatim so a
+// paper-configs.tsv lists them (gd-zhang/Weight-Decay `configs/`; docs/science.md section 1). Kept verbatim so a
 // test can compare it with the reference copy; paperConfigs.ts parses it. Tab-separated, one header line.
 export const PAPER_CONFIGS_TSV = `dataset	net	setting	optimizer	variant	lr	weight_decay	decay_type	damping	kl_clip	epochs	lr_decay_every_iters	source_config
 cifar10	resnet32	none	SGD	baseline	0.003	0.0	-	-	-	200	23500	configs/cifar10/resnet32/sgd/mb128_lr3e3_m9.json

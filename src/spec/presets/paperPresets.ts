@@ -1,6 +1,6 @@
 // "New Experiment from Paper": each of the paper's 64 released configurations (paper-configs.tsv) as a
 // spec with exactly its hyperparameters, optionally scaled down for a CPU, and "table1", the whole grid as
-// one sweep. The mapping from a row to a spec follows science.md sections 1, 2 and 6.
+// one sweep. The mapping from a row to a spec follows docs/science.md sections 1, 2 and 6.
 
 import { stepsPerEpoch } from '../iterations';
 import { didYouMean } from '../suggest';
@@ -61,7 +61,7 @@ export interface PresetOptions {
 /** Bad input to the preset functions (an unknown name or filter value): the CLI's exit 2. */
 export class PresetError extends Error {}
 
-/** The paper's data and training constants (science.md section 1). */
+/** The paper's data and training constants (docs/science.md section 1). */
 export const PAPER_SCALE = {
   trainSize: 50_000,
   testSize: 10_000,
@@ -148,7 +148,7 @@ function scaleOf(c: PaperConfig, options: PresetOptions) {
   };
 }
 
-/** The optimizer block of a row (science.md sections 1 and 6). */
+/** The optimizer block of a row (docs/science.md sections 1 and 6). */
 function optimizerOf(c: PaperConfig, trainSize: number): PresetSpec['optimizer'] {
   switch (c.optimizer) {
     case 'SGD':
@@ -175,7 +175,7 @@ function optimizerOf(c: PaperConfig, trainSize: number): PresetSpec['optimizer']
   }
 }
 
-/** The regularization block: decay_type l2 = a penalty in the loss, wd = decoupled (science.md section 2). */
+/** The regularization block: decay_type l2 = a penalty in the loss, wd = decoupled (docs/science.md section 2). */
 function regularizationOf(c: PaperConfig): PresetSpec['regularization'] {
   if (c.variant === 'baseline' || c.decayType === undefined) return { type: 'none', coefficient: 0 };
   return { type: c.decayType === 'l2' ? 'l2' : 'weightDecay', coefficient: c.weightDecay, apply: 'all' };

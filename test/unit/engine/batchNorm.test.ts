@@ -1,5 +1,5 @@
 // BN without affine (src/engine/ops/batchNorm.ts) and the models' use of it: moving statistics checked
-// against numbers computed here by hand, and the scale invariance of science.md section 7, item 1.
+// against numbers computed here by hand, and the scale invariance of docs/science.md section 7, item 1.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';
@@ -252,12 +252,12 @@ describe('moving statistics through Model.updateBatchNormStats', () => {
   });
 });
 
-/** Mean softmax cross-entropy (science.md section 1). */
+/** Mean softmax cross-entropy (docs/science.md section 1). */
 const crossEntropy = (logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar =>
   tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1))) as tf.Scalar;
 
 /**
- * Scale invariance of a layer followed by BN without affine (science.md section 7, item 1), in training
+ * Scale invariance of a layer followed by BN without affine (docs/science.md section 7, item 1), in training
  * mode. BN's eps breaks it slightly: with pre-activation variance v, scaling by alpha changes the output by
  * a factor ~ 1 - eps (1 - 1/alpha^2) / (2v). The tested kernel is first scaled up (x30) so that v >> eps
  * and the invariants hold to ~1e-5, well inside the tolerances.
@@ -319,7 +319,7 @@ function checkScaleInvariance(model: Model, x: tf.Tensor, layers: LinearLayer[])
   labels.dispose();
 }
 
-describe('scale invariance of the layers followed by BN (science.md section 7, item 1)', () => {
+describe('scale invariance of the layers followed by BN (docs/science.md section 7, item 1)', () => {
   test('MLP 20-16-16-10 with BN: fc1 and fc2 invariant, the classifier fc not', () => {
     const model = buildModel(mlpSpec([16, 16]), [20], 10, 5);
     assert.deepEqual(

@@ -1,5 +1,5 @@
 // The data layer: synthetic datasets (determinism, shapes, balance, normalisation, learnability),
-// seeded epoch order, batch gathering, and the crop+flip augmentation of science.md section 1.
+// seeded epoch order, batch gathering, and the crop+flip augmentation of docs/science.md section 1.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -224,7 +224,7 @@ describe('epoch order', () => {
   });
 });
 
-describe('augmentation (science.md section 1: crop 32 with 4-pixel zero padding, then flip)', () => {
+describe('augmentation (docs/science.md section 1: crop 32 with 4-pixel zero padding, then flip)', () => {
   // A 3x4 image with 2 channels: value = 100*row + 10*col + channel.
   const shape: [number, number, number] = [3, 4, 2];
   const img = Float32Array.from({ length: 24 }, (_, i) => {

@@ -1,16 +1,16 @@
 // The example specs demonstrate the paper's mechanisms: each runs here in-process, scaled down (fewer
 // epochs, the same model, data and hyperparameters), over several seeds, and must show its signature
-// with margins (science.md sections 3 and 4):
+// with margins (docs/science.md sections 3 and 4):
 //   mechanism-1-effective-lr  none: the effective LR of every BN layer falls steadily (end < 0.5x start);
 //                             weightDecay: the angular update over the last quarter is within 25% of
 //                             theory/angularUpdate and the effective LR has levelled off (< 15% change);
-//                             l2 and weightDecay give identical records (SGD, science.md section 7 item 7).
+//                             l2 and weightDecay give identical records (SGD, docs/science.md section 7 item 7).
 //   mechanism-1-adam          AdamW matches its own prediction the same way; Adam + L2 ends elsewhere.
 //   mechanism-2-jacobian      jacobianNorm, gnNorm and generalizationGap present and finite; the final
 //                             Jacobian norm is lower with weight decay than without, for every seed.
 //   mechanism-2-kfac-g        the same under K-FAC-G (the paper's no-BN setting): the final Jacobian norm and
 //                             kfacGnNorm are lower with weight decay (below 0.8x / 0.9x), for every seed.
-//   mechanism-3-damping       K-FAC-F on a BN MLP (science.md section 5): effectiveDamping per layer present
+//   mechanism-3-damping       K-FAC-F on a BN MLP (docs/science.md section 5): effectiveDamping per layer present
 //                             and finite; the BN layers' effective damping (mean over the last quarter of
 //                             the records) is lower with weight decay, below 0.8x the run without, per seed.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// K-FAC against dense float64 oracles (science.md sections 2, 4-7): the preconditioner equals the dense
+// K-FAC against dense float64 oracles (docs/science.md sections 2, 4-7): the preconditioner equals the dense
 // damped Kronecker solve for both damping schemes; one undamped step with exact curvature solves linear
 // regression; L2 passes through the preconditioner and weight decay does not; KL clip; the T_cov / T_inv
 // schedule and the EMA counted; the probe backprop gives the true pre-activation gradients; sampled K-FAC-F
@@ -95,7 +95,7 @@ const trace = (m: number[][]): number => m.reduce((s, row, i) => s + row[i], 0);
 
 /**
  * Solves (scale * P (x) Q + damping I) vec(U) = vec(G) densely, with vec(G)[i * dS + j] = G[i][j] (G rows:
- * inputs, columns: outputs), which is the matrix of the block acting as G -> P G Q (science.md section 6).
+ * inputs, columns: outputs), which is the matrix of the block acting as G -> P G Q (docs/science.md section 6).
  */
 function denseKroneckerSolve(P: number[][], Q: number[][], G: number[][], scale: number, damping: number) {
   const dA = P.length;
@@ -162,7 +162,7 @@ describe('factor eigendecomposition and damping (inverse.ts, damping.ts)', () =>
   });
 });
 
-describe('preconditioning equals the dense damped Kronecker solve (science.md sections 6, 7 item 5)', () => {
+describe('preconditioning equals the dense damped Kronecker solve (docs/science.md sections 6, 7 item 5)', () => {
   const dIn = 3;
   const dOut = 2;
   const A = spd(dIn + 1, 11);
@@ -226,7 +226,7 @@ function thetaOf(model: Model): number[][] {
   return [...k, l.bias.arraySync() as number[]];
 }
 
-describe('K-FAC steps (science.md section 2)', () => {
+describe('K-FAC steps (docs/science.md section 2)', () => {
   test('one undamped step with exact curvature solves linear regression', async () => {
     // Squared error L = 1/(2N) sum ||x_i W + b - y_i||^2 has GN = A (x) I exactly, A = E[[x,1][x,1]^T].
     const N = 32;
@@ -375,7 +375,7 @@ describe('K-FAC steps (science.md section 2)', () => {
   });
 });
 
-describe('statistics (science.md section 6)', () => {
+describe('statistics (docs/science.md section 6)', () => {
   test('the captured backprop gives the per-example pre-activation gradients (2-layer ReLU MLP)', async () => {
     const model = buildModel(mlpSpec([4]), [3], 2, 7);
     const x = tf.tensor2d(randMat(5, 3, 51));

@@ -1,8 +1,8 @@
-// K-FAC inverses off the training thread (issue 5; kfac.ts, eigenPool.ts, eigenWorker.ts): a round due at
-// step k is eigendecomposed in a worker thread while training goes on, and swapped in at the fixed step
-// k + D. The trajectory is bit-identical to a synchronous reference that swaps at the same steps, training
-// keeps stepping while the worker computes (ordering, not durations: the worker is held by a gate), and a
-// state saved with a round in flight resumes exactly.
+// K-FAC inverses off the training thread (inverseSchedule "asynchronous"; kfac.ts, eigenPool.ts,
+// eigenWorker.ts): a round due at step k is eigendecomposed in a worker thread while training goes on, and
+// swapped in at the fixed step k + D. The trajectory is bit-identical to a synchronous reference that swaps
+// at the same steps, training keeps stepping while the worker computes (ordering, not durations: the worker
+// is held by a gate), and a state saved with a round in flight resumes exactly.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';

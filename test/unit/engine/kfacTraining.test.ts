@@ -1,5 +1,5 @@
 // K-FAC inside the training loop: it trains, leaks nothing from step to step, reports its metrics
-// (science.md sections 4 and 5) with the documented formulas, and a checkpoint restore continues exactly.
+// (docs/science.md sections 4 and 5) with the documented formulas, and a checkpoint restore continues exactly.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -210,7 +210,7 @@ describe('K-FAC in the training loop', () => {
   });
 });
 
-describe('K-FAC with Newton-Schulz inverses on the training backend (issue 5)', () => {
+describe('K-FAC with Newton-Schulz inverses on the training backend', () => {
   const nsSpec = (inverseMethod: string) =>
     spec({
       ...base,

@@ -1,4 +1,4 @@
-// Mechanism 1 against independent oracles (science.md sections 3 and 7): the measured angular update
+// Mechanism 1 against independent oracles (docs/science.md sections 3 and 7): the measured angular update
 // against float64, the effective learning rate against the closed-form norm recursion of SGD with weight
 // decay, and the equilibrium angular update of the REAL optimizers against the predictions of theory.ts
 // (section 7 item 6), on the science doc's synthetic scale-invariant problem.
@@ -85,7 +85,7 @@ describe('angular update: the measured angle between consecutive kernels', () =>
   });
 });
 
-describe('effective learning rate (science.md section 3)', () => {
+describe('effective learning rate (docs/science.md section 3)', () => {
   test('SGD + weight decay: eta/||w||^2 follows ||w+||^2 = (1 - eta lambda)^2 ||w||^2 + eta^2 ||g||^2 (g orthogonal to w)', async () => {
     const [eta, lambda, d, steps] = [0.1, 0.01, 500, 300];
     const rng = createRng('effective-lr');
@@ -223,8 +223,8 @@ async function simulateAngularUpdate(
   return sum / count;
 }
 
-describe('equilibrium angular update (science.md section 7 item 6), real optimizers, d = 2000', () => {
-  // eta*lambda = 1e-3 equilibrates in a few hundred steps from ||w|| = 1 (science.md used 40k steps at
+describe('equilibrium angular update (docs/science.md section 7 item 6), real optimizers, d = 2000', () => {
+  // eta*lambda = 1e-3 equilibrates in a few hundred steps from ||w|| = 1 (docs/science.md used 40k steps at
   // eta*lambda = 1e-4); the first-order formulas are still accurate to ~0.2% there (checked in float64).
   const wd = (coefficient: number): RegularizationSpec => ({
     type: 'weightDecay',

@@ -1,4 +1,4 @@
-// Mechanism 2 against independent oracles (science.md sections 4 and 7): the exact Jacobian norm against
+// Mechanism 2 against independent oracles (docs/science.md sections 4 and 7): the exact Jacobian norm against
 // float64 central differences of a float64 re-implementation of the network (with and without BN in
 // inference mode), the projection estimator's unbiasedness, the Gauss-Newton norm against float64
 // differences in the weight scale, and the deep-linear-network identities of section 7 item 4.
@@ -129,7 +129,7 @@ async function noLeak<T>(f: () => Promise<T>): Promise<T> {
   return out;
 }
 
-describe('Jacobian norm E_x ||d logits / d x||_F^2 (science.md section 4)', () => {
+describe('Jacobian norm E_x ||d logits / d x||_F^2 (docs/science.md section 4)', () => {
   for (const batchNorm of [false, true]) {
     test(`exact = float64 central differences (MLP 5-8-3${batchNorm ? ', BN in inference mode' : ''})`, async () => {
       const model = smallMlp(batchNorm);
@@ -169,7 +169,7 @@ describe('Jacobian norm E_x ||d logits / d x||_F^2 (science.md section 4)', () =
   });
 });
 
-describe('Gauss-Newton norm theta^T G theta, G = E[J_theta^T J_theta] (science.md section 4)', () => {
+describe('Gauss-Newton norm theta^T G theta, G = E[J_theta^T J_theta] (docs/science.md section 4)', () => {
   for (const batchNorm of [false, true]) {
     test(`= E_x ||J_theta theta||^2 by float64 differences in the weight scale (MLP 5-8-3, biases${batchNorm ? ', BN' : ''})`, async () => {
       const model = smallMlp(batchNorm);
@@ -204,7 +204,7 @@ describe('Gauss-Newton norm theta^T G theta, G = E[J_theta^T J_theta] (science.m
   });
 });
 
-describe('deep networks without biases (science.md section 7 item 4)', () => {
+describe('deep networks without biases (docs/science.md section 7 item 4)', () => {
   /** A bias-free deep linear net x W1 W2 W3 (L + 1 = 3 weight matrices) on the metric interface. */
   function deepLinear(dims: number[]): DifferentiableModel & { weights: tf.Variable[] } {
     const rng = createRng('deep-linear');

@@ -195,7 +195,7 @@ describe('output shapes', () => {
   });
 });
 
-describe('initialization (science.md section 1)', () => {
+describe('initialization (docs/science.md section 1)', () => {
   test('same seed, identical weights; another seed, different weights; layers differ from each other', async () => {
     await initBackend('cpu');
     const weights = (seed: number) => {
@@ -241,7 +241,7 @@ describe('initialization (science.md section 1)', () => {
   });
 });
 
-/** Mean softmax cross-entropy (science.md section 1). */
+/** Mean softmax cross-entropy (docs/science.md section 1). */
 const crossEntropy = (logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar =>
   tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1))) as tf.Scalar;
 

@@ -1,5 +1,5 @@
 // The paper's wn-conv (engine/normTransfer.ts): rescaling a BN layer's kernel to a target norm leaves the
-// network's function unchanged in training mode (scale invariance, science.md section 7 item 1) AND in
+// network's function unchanged in training mode (scale invariance, docs/science.md section 7 item 1) AND in
 // evaluation mode (the moving statistics are rescaled with it), the targets are read from the reference
 // run's epoch-end records, and a reference that does not cover the run is an error that says why.
 import assert from 'node:assert/strict';

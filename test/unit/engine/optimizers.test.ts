@@ -1,4 +1,4 @@
-// Optimizers against independent float64 reimplementations of science.md section 2, the decay scopes of
+// Optimizers against independent float64 reimplementations of docs/science.md section 2, the decay scopes of
 // section 1, SGD's L2 == weight decay identity (section 7 item 7), checkpoint round trips and leaks.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -158,7 +158,7 @@ before(async () => {
   await initBackend('cpu');
 });
 
-describe('updates match float64 references of science.md section 2', () => {
+describe('updates match float64 references of docs/science.md section 2', () => {
   const cases: [string, OptimizerSpec, RegularizationSpec, () => number[]][] = [
     ['plain SGD', sgd(0), reg('none'), () => sgdReference(0, false, 0)],
     ['SGD + momentum', sgd(0.9), reg('none'), () => sgdReference(0.9, false, 0)],
@@ -180,7 +180,7 @@ describe('updates match float64 references of science.md section 2', () => {
   });
 });
 
-describe('regularization.apply selects parameters (science.md section 1)', () => {
+describe('regularization.apply selects parameters (docs/science.md section 1)', () => {
   const layers = [
     { name: 'conv1', isLast: false },
     { name: 'conv2', isLast: false },
@@ -228,7 +228,7 @@ describe('regularization.apply selects parameters (science.md section 1)', () =>
 
 // Regression guards: these compare the code with itself (one code path against another), not with an
 // independent oracle; the oracles are the float64 references above and the simulations of mechanisms1.test.ts.
-describe('L2 vs weight decay over 20 steps of a 2-layer MLP (regression guard; science.md section 7 item 7)', () => {
+describe('L2 vs weight decay over 20 steps of a 2-layer MLP (regression guard; docs/science.md section 7 item 7)', () => {
   test('SGD (heavy ball and Nesterov): bit-identical (regression guard)', () => {
     for (const spec of [sgd(0.9), sgd(0.9, true), sgd(0)]) {
       const l2 = trajectoryBytes(spec, 'l2', 20);

@@ -24,7 +24,7 @@ import {
   writeIdxDataset,
 } from '../../helpers/datasetFiles';
 
-// The published constants (science.md section 1; the MNIST / Fashion-MNIST ones every recipe uses),
+// The published constants (docs/science.md section 1; the MNIST / Fashion-MNIST ones every recipe uses),
 // written out here rather than imported, so that a typo in the reader cannot hide.
 const CIFAR10 = { mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201] };
 const CIFAR100 = { mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761] };

@@ -1,4 +1,4 @@
-// Learning-rate schedules against the closed forms of science.md sections 1 and 7 item 8.
+// Learning-rate schedules against the closed forms of docs/science.md sections 1 and 7 item 8.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { learningRate, stepsPerEpoch } from '../../../src/engine/schedule';
@@ -10,7 +10,7 @@ const close = (a: number, b: number, tol = 1e-12): void =>
 const SPE = 391; // CIFAR, batch 128
 const TOTAL = 200 * SPE;
 
-describe('iteration arithmetic (science.md section 7 item 8)', () => {
+describe('iteration arithmetic (docs/science.md section 7 item 8)', () => {
   test('batch 128 -> 391 iterations per epoch, last partial batch kept', () => {
     assert.equal(stepsPerEpoch(50000, 128), 391);
     assert.equal(stepsPerEpoch(4096, 128), 32);
@@ -30,7 +30,7 @@ describe('learningRate', () => {
     }
   });
 
-  test('step every 60 epochs: x0.1 exactly at iteration 23460 (science.md section 1)', () => {
+  test('step every 60 epochs: x0.1 exactly at iteration 23460 (docs/science.md section 1)', () => {
     const s: ScheduleSpec = { type: 'step', factor: 0.1, everyEpochs: 60 };
     close(learningRate(s, 0.1, 0, SPE, TOTAL), 0.1);
     close(learningRate(s, 0.1, 23459, SPE, TOTAL), 0.1);

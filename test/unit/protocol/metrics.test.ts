@@ -50,7 +50,7 @@ async function keysOf(over: object): Promise<Set<string>> {
 }
 
 describe('the metric registry', () => {
-  test('every key that SGD, Adam, AdamW and K-FAC-F/G runs write is registered, and every entry is written', async () => {
+  test('every key that SGD, Adam, AdamW, K-FAC-F/G and E-KFAC runs write is registered, and every entry is written', async () => {
     const wd = { type: 'weightDecay', coefficient: 5e-4 };
     const runs = [
       { optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 }, regularization: wd },
@@ -67,6 +67,7 @@ describe('the metric registry', () => {
         },
         regularization: wd,
       },
+      { optimizer: { type: 'ekfac-f', lr: 0.01, statsEvery: 1, inverseEvery: 2 }, regularization: wd },
     ];
     const written = new Set<string>();
     for (const over of runs) for (const k of await keysOf(over)) written.add(k);

@@ -75,7 +75,7 @@ describe('defaults', () => {
   test('per-type defaults of every optimizer and schedule', () => {
     const base = { name: 'x', data: { dataset: 'synthetic-images' }, model: { arch: 'resnet' } };
     const kfac = resolveSpec({ ...base, optimizer: { type: 'kfac-g' } });
-    // klClip has no default: absent means no clipping (science.md section 6).
+    // klClip has no default: absent means no clipping (docs/science.md section 6).
     assert.deepEqual(kfac.optimizer, {
       type: 'kfac-g',
       lr: 0.01,

@@ -1,7 +1,7 @@
 // The spec-only layer table (spec/layout.ts) against the networks the engine really builds: the same layers
 // in the same order with the same kernels, flags and pre-activation shapes (read through the forward-pass
 // tap), the same parameter count, and totals equal to the PyTorch definitions (torch_anchor_bench.py). K-FAC
-// factor sizes follow science.md section 6: d_A = kh kw C_in + 1, d_S = C_out, T = output locations.
+// factor sizes follow docs/science.md section 6: d_A = kh kw C_in + 1, d_S = C_out, T = output locations.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/engine/backend';

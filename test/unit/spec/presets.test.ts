@@ -123,6 +123,7 @@ describe('a preset per configuration', () => {
       } else if (o.type === 'adam') {
         assert.deepEqual([o.betas, o.eps], [[0.9, 0.999], 1e-8], at);
       } else {
+        assert.ok(o.type === 'kfac-f' || o.type === 'kfac-g', `${at}: the paper's grid has no ${o.type}`);
         assert.equal(o.damping, Number(row.damping), at);
         assert.equal(o.klClip, row.kl_clip === '-' ? undefined : Number(row.kl_clip), at);
         assert.equal('klClip' in written.optimizer, row.kl_clip !== '-', at);

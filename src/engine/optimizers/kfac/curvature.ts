@@ -1,4 +1,4 @@
-// The sampled backward pass that feeds K-FAC's factors (science.md section 6).
+// The sampled backward pass that feeds K-FAC's factors (docs/science.md section 6).
 //   K-FAC-F (true Fisher): y ~ softmax(f(x)) from the MODEL; the per-example gradient of -log p(y|x) at the
 //     logits is softmax(f) - onehot(y).
 //   K-FAC-G (Gauss-Newton): the official code samples y ~ N(f, 0.5 I) and backpropagates the Gaussian NLL

@@ -1,4 +1,4 @@
-// Damping of a K-FAC block (science.md section 6). With A = Q_A diag(a) Q_A^T and S = Q_S diag(s) Q_S^T, a
+// Damping of a K-FAC block (docs/science.md section 6). With A = Q_A diag(a) Q_A^T and S = Q_S diag(s) Q_S^T, a
 // block T * A (x) S acting on the gradient matrix G [d_A, d_S] (rows: inputs with the homogeneous 1 last;
 // columns: outputs) is damped and inverted as one of:
 //   eigen    (KFAC-Pytorch, exact Tikhonov): C^-1 G = Q_A ((Q_A^T G Q_S) ./ D) Q_S^T in the Kronecker

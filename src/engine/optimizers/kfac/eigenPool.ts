@@ -1,4 +1,4 @@
-// The K-FAC eigendecompositions off the training thread (issue 5: inverses are amortised over T_inv steps
+// The K-FAC eigendecompositions off the training thread (inverses are amortised over T_inv steps
 // and must not stall training). A pool of worker_threads Workers per optimizer, one per spare core (a
 // round's factors are independent, so e.g. VGG16's 4609-wide factors decompose side by side), runs
 // eigenWorker.ts (bundled as dist/kfacWorker.js beside dist/trainer.js); results come back in the order of

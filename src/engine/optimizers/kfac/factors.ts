@@ -1,4 +1,4 @@
-// K-FAC factor statistics (science.md section 6).
+// K-FAC factor statistics (docs/science.md section 6).
 //   A = E[a a^T] over the layer's inputs with a homogeneous 1 appended (for the bias), d_A = fan-in + 1;
 //   S = E[ds ds^T] over the pre-activation gradients of the sampled loss, d_S = outputs.
 // Dense: E over the N examples. Conv: a is the image patch (kh x kw x C, in the kernel's flattening order)
@@ -81,7 +81,7 @@ export function secondMoment(rows: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.div(momentSum(rows), rows.shape[0]) as tf.Tensor2D);
 }
 
-/** cov <- decay * cov + (1 - decay) * fresh (science.md section 6: 0.95 / 0.05, no debiasing). */
+/** cov <- decay * cov + (1 - decay) * fresh (docs/science.md section 6: 0.95 / 0.05, no debiasing). */
 export function emaUpdate(cov: tf.Variable, fresh: tf.Tensor, decay: number): void {
   tf.tidy(() => cov.assign(tf.add(tf.mul(decay, cov), tf.mul(1 - decay, fresh))));
 }

@@ -1,4 +1,4 @@
-// Symmetric eigendecomposition of a K-FAC factor in float64 (science.md section 6: "Inverses by
+// Symmetric eigendecomposition of a K-FAC factor in float64 (docs/science.md section 6: "Inverses by
 // eigendecomposition"). The factor is read back from the device once per T_inv steps, decomposed with
 // ml-matrix (Householder tridiagonalisation + QL, float64), and its eigenvectors sent back as float32 for
 // the per-step preconditioning matmuls. Cost is O(d^3) on the CPU, in worker threads (eigenPool.ts): fine

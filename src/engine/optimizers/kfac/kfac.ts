@@ -1,7 +1,7 @@
-// K-FAC (K-FAC-F and K-FAC-G) as the official code runs it (science.md sections 2, 5 and 6).
+// K-FAC (K-FAC-F and K-FAC-G) as the official code runs it (docs/science.md sections 2, 5 and 6).
 // Per linear layer l the curvature block is T_l * A_l (x) S_l (factors.ts, curvature.ts); the gradient of
 // kernel and bias together is the matrix G [d_A, d_S] (the bias is the row of the homogeneous coordinate).
-// One step with learning rate eta, regularization lambda (science.md section 2, K-FAC row):
+// One step with learning rate eta, regularization lambda (docs/science.md section 2, K-FAC row):
 //   L2:            G <- G + lambda * theta          (BEFORE preconditioning: it passes through C^-1)
 //   precondition:  U = C^-1 G, damped as damping.ts says (factored or eigen)
 //   KL clip:       nu = min(1, sqrt(klClip / (eta^2 * sum_l <G_l, U_l>)))   (absent klClip: nu = 1)
@@ -11,17 +11,19 @@
 // t % statsEvery == 0 (cov <- decay cov + (1 - decay) new); eigendecompositions (inverse.ts) when
 // t % inverseEvery == 0, and whenever the factors were (re)initialised without a fresh inverse. The very first
 // statistics (no initStatsBatches) REPLACE the factors instead of averaging into zeros.
-// Off the training thread (issue 5; OptimizerContext.kfacInverses): a round due at step k snapshots the
-// factors and posts them to a worker (eigenPool.ts); steps k .. k+D-1 keep the previous eigenbases and the
-// new ones are swapped in at the fixed step k + D (beforeStep() awaits the worker there if it is late), so a
-// run is bit-reproducible whatever the timing. The first round (and any after re-initialised factors) is
-// synchronous. A checkpoint taken with a round in flight stores its factor snapshot; resume recomputes it.
+// Off the training thread (inverseSchedule "asynchronous"; OptimizerContext.kfacInverses): a round due at
+// step k snapshots the factors and posts them to a worker (eigenPool.ts); steps k .. k+D-1 keep the previous
+// eigenbases and the new ones are swapped in at the fixed step k + D (beforeStep() awaits the worker there if
+// it is late), so a run is bit-reproducible whatever the timing. The first round (and any after
+// re-initialised factors) is synchronous. A checkpoint taken with a round in flight stores its factor
+// snapshot; resume recomputes it.
 // inverseMethod newtonSchulz (factored scheme; auto picks it on GPU and native TensorFlow backends) instead
 // inverts the two damped factors of each block on the training backend (newtonSchulz.ts) when the round is
 // due: device matmuls, no eigenbasis, no CPU worker to wait for.
 import { metricKey } from '../../../protocol/metrics';
 import { resolveInverseMethod } from '../../../spec/inverseMethod';
-import type { KfacInverseMethod, KfacSpec, RegularizationSpec } from '../../../spec/types';
+import { optimizerDescriptor } from '../../../spec/optimizers';
+import type { EkfacSpec, KfacInverseMethod, KfacSpec, RegularizationSpec } from '../../../spec/types';
 import type { LinearLayer, Model } from '../../models/model';
 import { matMulT } from '../../ops/matmul';
 import { read, readAndDispose } from '../../read';
@@ -41,6 +43,12 @@ import {
   spectralUpperBound,
 } from './newtonSchulz';
 import { type FactorSums, localStatistics, type StatisticsPass } from './statistics';
+
+/**
+ * The spec the K-FAC machinery runs: K-FAC's own, or E-KFAC's with the inversion fields fixed (ekfac.ts:
+ * eigendecomposition, synchronous, Tikhonov in the eigenbasis).
+ */
+export type KfacEngineSpec = KfacSpec | (Omit<KfacSpec, 'type'> & { type: EkfacSpec['type'] });
 
 /** C^-1 of a block: in the Kronecker eigenbasis, or as the factored scheme's two damped factor inverses. */
 type Inverse =
@@ -63,7 +71,7 @@ type Inverse =
       residual?: tf.Scalar;
     };
 
-interface Block {
+export interface Block {
   layer: LinearLayer;
   kernel: Param;
   bias: Param;
@@ -90,19 +98,19 @@ interface Round {
 }
 
 export class KfacOptimizer implements Optimizer {
-  readonly type: 'kfac-f' | 'kfac-g';
-  private t = 0;
-  private readonly blocks: Block[];
+  readonly type: KfacEngineSpec['type'];
+  protected t = 0;
+  protected readonly blocks: Block[];
   private readonly regularization: RegularizationSpec;
   private readonly velocity: SlotSet | null;
-  private readonly kind: CurvatureKind;
-  private readonly seed: number;
+  protected readonly kind: CurvatureKind;
+  protected readonly seed: number;
   /** Where the factor statistics are computed: this thread, or the data-parallel threads (statistics.ts). */
   private readonly statisticsPass: StatisticsPass;
   /** Whether the factors hold statistics (from a stats step, initializeCurvature or a checkpoint). */
-  private initialised = false;
+  protected initialised = false;
   /** The factors changed since the last eigendecomposition outside the T_inv schedule. */
-  private stale = true;
+  protected stale = true;
   /** The last step's KL-clip coefficient nu. */
   private lastClip = 1;
   /**
@@ -118,12 +126,12 @@ export class KfacOptimizer implements Optimizer {
   readonly inverseMethod: KfacInverseMethod;
 
   constructor(
-    private readonly spec: KfacSpec,
+    protected readonly spec: KfacEngineSpec,
     ctx: OptimizerContext,
   ) {
     if (!ctx.layers) throw new Error('K-FAC needs the model layers (OptimizerContext.layers)');
     this.type = spec.type;
-    this.kind = spec.type === 'kfac-f' ? 'fisher' : 'gaussNewton';
+    this.kind = optimizerDescriptor(spec.type).secondOrder!.curvature;
     this.seed = ctx.seed ?? 0;
     this.statisticsPass = ctx.kfacStatistics ?? localStatistics;
     this.regularization = ctx.regularization;
@@ -265,7 +273,7 @@ export class KfacOptimizer implements Optimizer {
         const lamK = decayCoefficient(b.kernel, reg);
         const lamB = decayCoefficient(b.bias, reg);
         const l2 = reg.type === 'l2';
-        // science.md section 2: L2 joins the gradient before the preconditioner.
+        // docs/science.md section 2: L2 joins the gradient before the preconditioner.
         const withL2 = (g: tf.Tensor | undefined, p: Param, lam: number): tf.Tensor => {
           const base = g ?? tf.zerosLike(p.variable);
           return l2 && lam > 0 ? tf.add(base, tf.mul(lam, p.variable)) : base;
@@ -283,7 +291,7 @@ export class KfacOptimizer implements Optimizer {
       }
       return dot;
     });
-    // KL clip on the preconditioned gradient, before momentum (science.md section 6).
+    // KL clip on the preconditioned gradient, before momentum (docs/science.md section 6).
     let nu = 1;
     if (this.spec.klClip !== undefined) {
       const [sq] = await read(dot);
@@ -305,7 +313,7 @@ export class KfacOptimizer implements Optimizer {
             v.assign(tf.add(tf.mul(mu, v), direction));
             direction = v;
           }
-          // Weight decay after momentum: step = v + lambda theta (science.md section 2).
+          // Weight decay after momentum: step = v + lambda theta (docs/science.md section 2).
           const stepDir = wd > 0 ? tf.add(direction, tf.mul(wd, p.variable)) : direction;
           p.variable.assign(tf.sub(p.variable, tf.mul(lr, stepDir)));
         }
@@ -316,7 +324,7 @@ export class KfacOptimizer implements Optimizer {
   }
 
   /**
-   * Per layer (science.md sections 4 and 5): curvatureScale = T (tr A/d_A)(tr S/d_S), the mean eigenvalue of
+   * Per layer (docs/science.md sections 4 and 5): curvatureScale = T (tr A/d_A)(tr S/d_S), the mean eigenvalue of
    * the block; effectiveDamping = damping / curvatureScale (omitted while the scale is 0); kfac/factorNorm =
    * sum_l T_l tr(S_l W_l^T A_l W_l) with W_l = [kernel; bias] [d_A, d_S] and the optimizer's own running
    * factors (training batches, sampled targets; K-FAC-G's carry the output covariance 2I, so this is twice
@@ -435,7 +443,7 @@ export class KfacOptimizer implements Optimizer {
     }
   }
 
-  private block(layer: string): Block {
+  protected block(layer: string): Block {
     const b = this.blocks.find((x) => x.layer.name === layer);
     if (!b) throw new Error(`K-FAC has no layer "${layer}"`);
     return b;
@@ -445,7 +453,7 @@ export class KfacOptimizer implements Optimizer {
    * Fresh statistics averaged over `batches`, then folded in (EMA) or written (replace). Each batch's
    * sampling noise is drawn here for the whole batch, so the statistics pass may split it across threads.
    */
-  private async accumulate(
+  protected async accumulate(
     model: Model,
     batches: readonly tf.Tensor[],
     mode: 'ema' | 'replace',
@@ -499,7 +507,7 @@ export class KfacOptimizer implements Optimizer {
     this.counts.statistics += 1;
   }
 
-  private async recomputeInverses(): Promise<void> {
+  protected async recomputeInverses(): Promise<void> {
     this.discardPending();
     const factors = await this.hostFactors();
     for (const { b, A, S } of factors) {

@@ -1,6 +1,6 @@
-// Damped K-FAC factor inverses on the training backend by Newton-Schulz iteration (issue 5: the paper's
+// Damped K-FAC factor inverses on the training backend by Newton-Schulz iteration (the paper's
 // VGG16 has 4609 x 4609 factors, minutes each as a CPU eigendecomposition, which would stall a GPU run).
-// The factored damping scheme (damping.ts, science.md section 6) needs no eigenbasis: its block inverse is
+// The factored damping scheme (damping.ts, docs/science.md section 6) needs no eigenbasis: its block inverse is
 //     (A + pi r I)^-1 (x) (S + r/pi I)^-1 / T,   r = sqrt(lambda / T)
 // so two damped factor inverses per layer suffice, and matmuls are what a GPU does best.
 //

@@ -1,9 +1,9 @@
-// One batch's K-FAC factor statistics (science.md section 6; factors.ts) as sums over its rows: per layer
+// One batch's K-FAC factor statistics (docs/science.md section 6; factors.ts) as sums over its rows: per layer
 // sum a a^T, sum ds ds^T and the row count M (N examples; conv: N x T locations). Sums rather than means,
 // so that the shards of a data-parallel step add up: the batch's A is (sum over shards) / (total M).
 import type { Model } from '../../models/model';
 import { tf } from '../../tf';
-import { type CurvatureKind, logitGradients, sampleLayers } from './curvature';
+import { type CurvatureKind, type LayerSample, logitGradients, sampleLayers } from './curvature';
 import { blockShape, inputRows, momentSum, outputRows } from './factors';
 
 export interface FactorSums {
@@ -39,21 +39,26 @@ export function factorSums(
 ): FactorSums[] {
   const samples = sampleLayers(model, x, (logits) => logitGradients(logits, kind, noise));
   try {
-    return samples.map((s) =>
-      tf.tidy(() => {
-        const a = inputRows(s.layer, s.input);
-        return {
-          layer: s.layer.name,
-          A: momentSum(a),
-          S: momentSum(outputRows(s.grad)),
-          rows: a.shape[0],
-          locations: blockShape(s.layer, s.input.shape).locations,
-        };
-      }),
-    );
+    return sumsOfSamples(samples);
   } finally {
     tf.dispose(samples.flatMap((s) => [s.input, s.grad]));
   }
+}
+
+/** The factor sums of a sampled backward pass's layer inputs and gradients (the samples stay the caller's). */
+export function sumsOfSamples(samples: readonly LayerSample[]): FactorSums[] {
+  return samples.map((s) =>
+    tf.tidy(() => {
+      const a = inputRows(s.layer, s.input);
+      return {
+        layer: s.layer.name,
+        A: momentSum(a),
+        S: momentSum(outputRows(s.grad)),
+        rows: a.shape[0],
+        locations: blockShape(s.layer, s.input.shape).locations,
+      };
+    }),
+  );
 }
 
 /** The statistics pass on the training thread alone. */
