@@ -33,7 +33,9 @@ optimizer.allOf = fragment.allOf;
 const after = `${JSON.stringify(schema, null, 2)}\n`;
 if (process.argv.includes('--check')) {
   if (JSON.stringify(JSON.parse(before)) !== JSON.stringify(schema)) {
-    console.error('schemas/experiment.schema.json is out of date with src/spec/optimizers/: run npm run schema');
+    console.error(
+      'schemas/experiment.schema.json is out of date with src/spec/optimizers/: run npm run schema',
+    );
     process.exit(1);
   }
   console.log('schemas/experiment.schema.json matches the optimizer descriptors');

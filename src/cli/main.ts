@@ -21,9 +21,9 @@ import type { TrialResult } from '../runner/trialRunner';
 import { formatDiagnostic, loadSpecFile, resolvedSpecDiagnostics, trialLabel } from '../spec';
 import { downloadCommand } from './download';
 import { EngineInputError, engineCommand } from './engine';
+import { metricsCommand } from './metrics';
 import { PresetInputError, presetCommand } from './preset';
 import { ReportInputError, resolveReportRuns, writeReport } from './report';
-import { metricsCommand } from './metrics';
 import { formatSummary } from './summary';
 import { formatTable, num, percent, seconds } from './table';
 
