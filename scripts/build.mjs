@@ -4,7 +4,16 @@
 // Everything that touches TensorFlow.js must be bundled: tfjs-core's CommonJS build registers no
 // gradients, and its ES modules use extension-less imports that Node cannot load (docs/engines.md).
 // `mainFields: module,main` makes every tfjs package resolve to one ES copy of tfjs-core.
-import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -94,7 +103,34 @@ for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
 }
 
-if (testsOnly) {
+// Built once per change: every test:* script starts with a build, so a CI run would otherwise bundle
+// everything five times. The stamp is a hash of every input's path, size and mtime; `--force` rebuilds.
+const INPUTS = ['src', 'webview', 'test', 'bench', 'scripts', 'schemas', 'package.json', 'package-lock.json'];
+const SKIP = new Set(['node_modules', '.tmp']);
+function inputStamp() {
+  const hash = createHash('sha1');
+  const walk = (p) => {
+    const st = statSync(join(root, p));
+    if (st.isDirectory()) {
+      for (const name of readdirSync(join(root, p)).sort()) if (!SKIP.has(name)) walk(join(p, name));
+    } else hash.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+  };
+  for (const p of INPUTS) if (existsSync(join(root, p))) walk(p);
+  return hash.digest('hex');
+}
+const stampFile = join(root, 'out', '.build-stamp');
+const outputs = ['dist/cli.js', 'dist/trainer.js', 'dist/extension.js', 'media/webview.js'];
+const stamp = testsOnly || watch ? undefined : inputStamp();
+const upToDate =
+  stamp !== undefined &&
+  !process.argv.includes('--force') &&
+  existsSync(stampFile) &&
+  readFileSync(stampFile, 'utf8') === stamp &&
+  outputs.every((f) => existsSync(join(root, f)));
+
+if (upToDate) {
+  console.log('build up to date (dist/, media/webview.js, test bundles); --force rebuilds');
+} else if (testsOnly) {
   await esbuild.build(builds[4]);
   console.log(`built ${builds[4].entryPoints.length} test bundles under ${testsOnly}`);
 } else if (watch) {
@@ -103,6 +139,8 @@ if (testsOnly) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   const tests = builds[4].entryPoints.length;
+  mkdirSync(join(root, 'out'), { recursive: true });
+  writeFileSync(stampFile, stamp);
   console.log(
     `built dist/, media/webview.js and ${tests} test bundles in ${relative(process.cwd(), root) || '.'}`,
   );

@@ -9,7 +9,7 @@ import { ChartPanel, type PanelHost } from './charts/chartPanel';
 import type { LineContext } from './charts/lines';
 import { registerChartJs } from './charts/setup';
 import { toCsv } from './data/csv';
-import { discoverCharts, type FamilyId } from './data/families';
+import { chartMatches, discoverCharts, type FamilyId } from './data/families';
 import { sweepAxes } from './data/grouping';
 import { displayLabels } from './data/labels';
 import { SeriesCache, type XAxis } from './data/series';
@@ -22,6 +22,7 @@ import { el } from './ui/dom';
 import { createExporter, type Exporter } from './ui/exports';
 import { renderLegend } from './ui/legend';
 import { Toolbar } from './ui/toolbar';
+import { VerdictSection } from './ui/verdict';
 
 export const EMPTY_TEXT = 'No runs selected — run an experiment or pick runs in the Runs view';
 
@@ -46,12 +47,16 @@ export class ResultsApp {
   private readonly legendEl = el('nav', { class: 'wd-legend', 'aria-label': 'Runs' });
   private readonly chartsEl = el('main', { class: 'wd-charts' });
   private readonly emptyEl = el('div', { class: 'wd-empty', role: 'note' });
+  /** Shown when the chart filter leaves nothing. */
+  private readonly noMatchEl = el('p', { class: 'wd-no-match', role: 'status' });
   private readonly observer: IntersectionObserver;
   private frame: number | null = null;
   private layoutStale = true;
   /** The Table 1 view and the scatter charts are rebuilt from the model when runs or records change. */
   private acrossStale = true;
   private readonly across: AcrossRunsSection;
+  /** The mechanism verdict card, first in the results; rebuilt with the Across runs section. */
+  private readonly verdict = new VerdictSection();
   private legendStale = true;
   private painted = false;
   private readonly panelHost: PanelHost;
@@ -74,6 +79,11 @@ export class ResultsApp {
       resetZoom: () => {
         for (const p of this.panels.values()) p.resetZoom();
       },
+      setFilter: (filter) => {
+        this.state = { ...this.state, filter };
+        this.host.setState(this.state);
+        this.applyFilter();
+      },
       exportAllCsv: () => this.exportAllCsv(),
     });
     this.panelHost = {
@@ -84,6 +94,11 @@ export class ResultsApp {
         this.panels.get(chartId)?.clearZoom();
         this.update({ [key]: { ...this.state[key], [chartId]: on } });
       },
+      setLayers: (chartId, pick) => {
+        this.panels.get(chartId)?.clearZoom();
+        this.update({ layers: { ...this.state.layers, [chartId]: pick } });
+      },
+      setHeatmap: (chartId, on) => this.update({ heatmap: { ...this.state.heatmap, [chartId]: on } }),
       exportPng: (name, dataUrl) => this.exporter.png(name, dataUrl),
       exportCsv: (name, csv) => this.exporter.csv(name, csv),
     };
@@ -106,9 +121,10 @@ export class ResultsApp {
         el('div', { class: 'wd-heading' }, this.titleEl, this.summaryEl),
         this.toastEl,
       ),
-      this.toolbar.element,
-      this.legendEl,
+      // Options and legend stay at the top while the charts scroll under them.
+      el('div', { class: 'wd-sticky' }, this.toolbar.element, this.legendEl),
       this.emptyEl,
+      this.noMatchEl,
       this.chartsEl,
     );
     watchTheme(() => this.onThemeChanged());
@@ -164,6 +180,7 @@ export class ResultsApp {
       state,
       palette: this.theme.palette,
       cache: this.cache,
+      background: this.theme.background,
     };
   }
 
@@ -194,6 +211,7 @@ export class ResultsApp {
     }
     if (this.acrossStale) {
       this.acrossStale = false;
+      this.verdict.render(this.model.runs, this.model.records);
       this.across.render({
         runs: this.model.runs,
         records: this.model.records,
@@ -227,7 +245,7 @@ export class ResultsApp {
     this.summaryEl.textContent = runs.length > 0 ? parts.join(' · ') : '';
     const ctx = this.context();
     this.toolbar.sync(ctx.state, sweepAxes(runs));
-    renderLegend(this.legendEl, runs, ctx.state, this.theme.palette, {
+    renderLegend(this.legendEl, runs, ctx.state, this.theme.palette, this.theme.background, {
       toggle: (id) => {
         const hidden = new Set(this.state.hidden);
         if (hidden.has(id)) hidden.delete(id);
@@ -252,7 +270,7 @@ export class ResultsApp {
         this.panels.delete(id);
       }
     }
-    const order: HTMLElement[] = [this.across.element];
+    const order: HTMLElement[] = [this.verdict.element, this.across.element];
     for (const { family, charts } of families) {
       const section = this.section(family.id, family.title);
       const cards: HTMLElement[] = [];
@@ -286,6 +304,25 @@ export class ResultsApp {
     ) {
       this.chartsEl.replaceChildren(...order);
     }
+    this.applyFilter();
+  }
+
+  /** Hides the charts the filter box leaves out (and sections left empty), then draws what came into view. */
+  private applyFilter(): void {
+    const query = this.state.filter;
+    let shown = 0;
+    for (const panel of this.panels.values()) {
+      const match = chartMatches(panel.spec, query);
+      panel.element.hidden = !match;
+      if (match) shown++;
+    }
+    for (const s of this.sections.values()) {
+      s.element.hidden = !Array.from(s.body.children).some((c) => !(c as HTMLElement).hidden);
+    }
+    const charts = this.root.dataset.view === 'charts';
+    this.noMatchEl.hidden = !charts || shown > 0 || this.panels.size === 0;
+    this.noMatchEl.textContent = `No chart matches “${query.trim()}”`;
+    this.toolbar.setFilterCount(query.trim() ? shown : null, this.panels.size);
     this.createVisiblePanels();
   }
 
@@ -367,7 +404,10 @@ export class ResultsApp {
     let header = '';
     const rows: string[] = [];
     for (const panel of this.panels.values()) {
-      const [head, ...body] = panel.csv().trimEnd().split('\r\n');
+      // Charts that the filter box hides are not "visible series".
+      if (panel.element.hidden) continue;
+      // One header for every metric: without a unit (accuracies are fractions, as in metrics.jsonl).
+      const [head, ...body] = panel.csv(false).trimEnd().split('\r\n');
       header = head;
       rows.push(...body);
     }

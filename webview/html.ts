@@ -1,7 +1,7 @@
 // The results page's HTML, shared by the VS Code webview (scriptUri/styleUri are webview URIs) and
 // `wdlab report` (one self-contained file: script, style and data inline). Pure: no vscode, no fs.
 //
-// CSP (conventions.md): nothing by default, scripts only by nonce, styles from the extension or by
+// CSP (docs/architecture.md): nothing by default, scripts only by nonce, styles from the extension or by
 // nonce, never 'unsafe-eval' or 'unsafe-inline'. Chart.js sets canvas sizes through CSSOM, which CSP
 // allows; the markup has no style attributes.
 import type { ReportData } from '../src/protocol/webview';

@@ -1,4 +1,4 @@
-// The results webview (issue 3). Bundled by esbuild into media/webview.js (IIFE). Inside VS Code it
+// The results webview. Bundled by esbuild into media/webview.js (IIFE). Inside VS Code it
 // talks to the extension host (webview/protocol.ts); in a `wdlab report` page it renders the data
 // embedded as <script type="application/json" id="wdlab-report-data">.
 

@@ -20,6 +20,12 @@ export interface ViewState {
    * again: the extension's panel serializer reads `runIds` from this state.
    */
   runIds: string[];
+  /** Per per-layer chart id: the layer picker's choice (data/layers.ts: `all`, `scaleInvariant`, `layer:<name>`). */
+  layers: Record<string, string>;
+  /** Per per-layer chart id: the layers × steps heatmap instead of lines. */
+  heatmap: Record<string, boolean>;
+  /** The chart filter's text (data/families.ts: chartMatches). */
+  filter: string;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -31,6 +37,9 @@ export const DEFAULT_STATE: ViewState = {
   hidden: [],
   collapsed: [],
   runIds: [],
+  layers: {},
+  heatmap: {},
+  filter: '',
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -41,11 +50,28 @@ const boolMap = (v: unknown): Record<string, boolean> => {
   return out;
 };
 
+const stringMap = (v: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (isRecord(v)) for (const [k, s] of Object.entries(v)) if (typeof s === 'string') out[k] = s;
+  return out;
+};
+
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
 
 export function sanitizeState(raw: unknown): ViewState {
-  if (!isRecord(raw)) return { ...DEFAULT_STATE, logX: {}, logY: {}, hidden: [], collapsed: [], runIds: [] };
+  if (!isRecord(raw)) {
+    return {
+      ...DEFAULT_STATE,
+      logX: {},
+      logY: {},
+      hidden: [],
+      collapsed: [],
+      runIds: [],
+      layers: {},
+      heatmap: {},
+    };
+  }
   const xAxis = raw.xAxis === 'epoch' || raw.xAxis === 'time' ? raw.xAxis : 'step';
   const s = typeof raw.smoothing === 'number' && Number.isFinite(raw.smoothing) ? raw.smoothing : 0;
   return {
@@ -57,5 +83,8 @@ export function sanitizeState(raw: unknown): ViewState {
     hidden: strings(raw.hidden),
     collapsed: strings(raw.collapsed),
     runIds: strings(raw.runIds),
+    layers: stringMap(raw.layers),
+    heatmap: boolMap(raw.heatmap),
+    filter: typeof raw.filter === 'string' ? raw.filter.slice(0, 200) : '',
   };
 }

@@ -1,44 +1,48 @@
 // Theme colours from CSS variables. VS Code injects `--vscode-*` into the webview and swaps them with the
-// body class (vscode-light / vscode-dark / vscode-high-contrast); media/webview.css maps them to `--wd-*`
-// with fallbacks for the standalone report, so this module reads one set of names.
+// body class (vscode-light / vscode-dark / vscode-high-contrast / vscode-high-contrast-light);
+// media/webview.css maps them to `--wd-*` with fallbacks for the standalone report, so this module reads
+// one set of names. Line colours are not VS Code's `charts.*` colours (some themes define them
+// translucent: Dark Modern's orange is rgba(234,92,0,0.33)) but a palette per theme kind
+// (data/palette.ts), checked against the actual background.
+import { ensureContrast, parseColor, relativeLuminance } from './data/contrast';
+import { PALETTES, type ThemeKind, themeKind } from './data/palette';
 
 export interface Theme {
+  kind: ThemeKind;
   foreground: string;
   muted: string;
   grid: string;
   background: string;
   fontFamily: string;
   fontSize: number;
-  /** Line colours: VS Code's `--vscode-charts-*` first, then a few extra hues. */
+  /** Line colours, one per run: the theme kind's palette, each at least 3:1 against `background`. */
   palette: string[];
 }
 
-const PALETTE_VARS = [
-  '--wd-chart-1',
-  '--wd-chart-2',
-  '--wd-chart-3',
-  '--wd-chart-4',
-  '--wd-chart-5',
-  '--wd-chart-6',
-  '--wd-chart-7',
-  '--wd-chart-8',
-  '--wd-chart-9',
-  '--wd-chart-10',
-];
+/** The palette for a theme kind, nudged where a custom theme's background leaves a colour below 3:1. */
+export function paletteFor(kind: ThemeKind, background: string): string[] {
+  return PALETTES[kind].map((c) => ensureContrast(c, background, 3));
+}
 
 export function readTheme(el: Element = document.body): Theme {
   const css = getComputedStyle(el);
   const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  const palette = PALETTE_VARS.map((name) => css.getPropertyValue(name).trim()).filter(Boolean);
+  const background = v('--wd-bg', '#ffffff');
+  const bg = parseColor(background);
+  const kind = themeKind(
+    Array.from(el.classList),
+    bg && bg.a === 1 ? relativeLuminance(bg) : undefined,
+    globalThis.matchMedia?.('(prefers-color-scheme: dark)').matches ?? false,
+  );
   return {
+    kind,
     foreground: v('--wd-fg', '#333333'),
     muted: v('--wd-muted', '#717171'),
     grid: v('--wd-grid', 'rgba(128, 128, 128, 0.25)'),
-    background: v('--wd-bg', '#ffffff'),
+    background,
     fontFamily: v('--wd-font', 'system-ui, sans-serif'),
     fontSize: Number.parseFloat(v('--wd-font-size', '12')) || 12,
-    palette:
-      palette.length > 0 ? palette : ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'],
+    palette: paletteFor(kind, background),
   };
 }
 

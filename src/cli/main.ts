@@ -1,10 +1,12 @@
-// `wdlab`: the runner from a terminal (architecture.md, src/cli).
+// `wdlab`: the runner from a terminal (docs/architecture.md, src/cli).
 //
 //   wdlab validate SPEC...                 exit 0, or 2 with located errors (warns of datasets not on disk)
 //   wdlab run SPEC [--runs-dir DIR]        every trial of the sweep; exit 0, 1 (a trial failed), 130 (stopped)
 //   wdlab run --resume RUN_DIR             continue a cancelled or interrupted run from its checkpoint
+//   wdlab run SPEC --executor slurm ...    the sweep as one Slurm job array (cli/slurm.ts); wdlab stop RUN
 //   wdlab list [--runs-dir DIR] [--json]   runs with status, backend, final metrics
 //   wdlab report RUN... [-o FILE]          one self-contained HTML file with the results charts
+//   wdlab explain RUN... [--json]          the mechanism verdict of runs that differ in the regularizer
 //   wdlab download NAME [--data-dir DIR]   fetch CIFAR-10/100, MNIST or Fashion-MNIST (md5-checked)
 //   wdlab summary SPEC                     the layer table and parameter count of the spec's network(s)
 //   wdlab preset list|new NAME             the paper's 64 released configurations as specs (cli/preset.ts)
@@ -15,17 +17,31 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
 import { isRealDataset, missingDatasets, REAL_DATASETS } from '../engine/data/locate';
+import { type ExecutorKind, parseExecutorKind, reconcileSlurmRuns, SlurmError } from '../runner/executors';
 import { DEFAULT_RUNS_DIR, listRuns, readRunInfo, readRunSpec, reconcileStatus } from '../runner/runStore';
 import { type SweepObserver, SweepRun } from '../runner/sweep';
 import type { TrialResult } from '../runner/trialRunner';
 import { formatDiagnostic, loadSpecFile, resolvedSpecDiagnostics, trialLabel } from '../spec';
 import { downloadCommand } from './download';
 import { EngineInputError, engineCommand } from './engine';
+import { explainCommand, printRunVerdict } from './explain';
 import { metricsCommand } from './metrics';
 import { PresetInputError, presetCommand } from './preset';
+import { readyLines, recordLine, trialHeader } from './progressLines';
 import { ReportInputError, resolveReportRuns, writeReport } from './report';
+import { runTrialCommand } from './runTrial';
+import {
+  allSlurm,
+  RUN_HELP,
+  resumeOnSlurm,
+  runSlurmSweep,
+  SLURM_ONLY_FLAGS,
+  type SlurmFlags,
+  slurmStatusSuffix,
+  stopCommand,
+} from './slurm';
 import { formatSummary } from './summary';
-import { formatTable, num, percent, seconds } from './table';
+import { formatTable, num, percent } from './table';
 
 const USAGE = `Weight Decay Lab ${version} — experiments on the three mechanisms of weight decay
 
@@ -33,10 +49,17 @@ Usage:
   wdlab validate SPEC...                  check spec files; prints the number of trials
   wdlab run SPEC [--runs-dir DIR]         run every trial of the spec's sweep
   wdlab run --resume RUN_DIR              continue a cancelled or interrupted run
+  wdlab run SPEC --executor slurm [...]   submit the sweep as one Slurm job array, one task per trial
+                                          (options: wdlab run --help; docs/cluster.md)
+  wdlab stop RUN... | --all               stop Slurm runs (checkpoint, cancelled) / cancel their arrays
   wdlab list [--runs-dir DIR] [--json]    list runs with status, backend and final metrics
   wdlab report RUN... [-o FILE] [--force] one HTML file with the charts of runs (run dirs, a runs dir
                                           or sweep group ids); default FILE: report.html, never
                                           replaced without --force
+  wdlab explain RUN... [--json]           which of the paper's three mechanisms shows in runs that
+                                          differ in the regularizer (WD vs none or L2): the measured
+                                          signatures, verdicts, accuracy vs seed spread, the paper's
+                                          expectation (runs as for report)
   wdlab download NAME [--data-dir DIR]    fetch a dataset (cifar10, cifar100, mnist, fashion-mnist) from
                                           its official address, md5-checked, resumable
   wdlab summary SPEC                      the network's layer table: shapes, parameters, BN, decay,
@@ -65,7 +88,19 @@ Options:
 Exit codes: 0 success, 1 a trial failed, 2 invalid input, 130 stopped by the user.`;
 
 /** The subcommands, for the unknown-command message. */
-const COMMANDS = ['validate', 'run', 'list', 'report', 'summary', 'preset', 'download', 'engine', 'metrics'];
+const COMMANDS = [
+  'validate',
+  'run',
+  'list',
+  'stop',
+  'report',
+  'explain',
+  'summary',
+  'preset',
+  'download',
+  'engine',
+  'metrics',
+];
 
 /** A usage or input error: printed without a stack, exit code 2. */
 class UsageError extends Error {}
@@ -133,29 +168,13 @@ function consoleObserver(quiet: boolean): SweepObserver {
   if (quiet) return {};
   return {
     trialStarted: (runner, p) => {
-      console.log(`\n▶ trial ${p.index + 1}/${p.count}${p.label ? `  ${p.label}` : ''}\n  ${runner.runDir}`);
+      console.log(trialHeader(p, runner.runDir));
       runner.on('ready', (info) => {
-        const b = info.backend;
-        const skipped = b?.skipped.length
-          ? ` (skipped ${b.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`
-          : '';
-        console.log(
-          `  backend ${b?.name} — ${b?.device}${skipped}; ${info.parameterCount?.toLocaleString('en')} parameters`,
-        );
-        if (b?.hint) console.log(`  faster: ${b.hint}`);
-        const invariant = (info.layers ?? []).filter((l) => l.scaleInvariant).map((l) => l.name);
-        // Which layers mechanism 1 applies to is decided by the model structure (followed by BN, no affine).
-        console.log(`  scale-invariant (BN) layers: ${invariant.length > 0 ? invariant.join(', ') : 'none'}`);
+        for (const line of readyLines(info)) console.log(line);
       });
       runner.on('record', (r) => {
-        if (r['test/accuracy'] === undefined) return;
-        const train =
-          r['train/loss'] === undefined
-            ? ''
-            : `train loss ${num(r['train/loss'])} acc ${percent(r['train/accuracy'])} · `;
-        console.log(
-          `  epoch ${num(r.epoch, 3)} · step ${r.step} · ${train}test loss ${num(r['test/loss'])} acc ${percent(r['test/accuracy'])} · ${seconds(r.time)}`,
-        );
+        const line = recordLine(r);
+        if (line) console.log(line);
       });
     },
     trialEnded: (_dir, result) => {
@@ -188,9 +207,33 @@ function printSummary(runDirs: string[], results: (TrialResult | undefined)[], r
 
 async function run(
   args: string[],
-  values: { 'runs-dir'?: string; resume?: string; quiet?: boolean },
+  values: { 'runs-dir'?: string; resume?: string; quiet?: boolean; executor?: string } & SlurmFlags,
 ): Promise<number> {
   const runsDir = runsDirOf(values['runs-dir']);
+  // The executor (runner/executors): local trainer processes here, or a Slurm job array (cli/slurm.ts).
+  let executor: ExecutorKind | undefined;
+  try {
+    executor = values.executor === undefined ? undefined : parseExecutorKind(values.executor);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const resumeTargets = values.resume ? [values.resume, ...args] : [];
+  const slurmResume =
+    values.resume !== undefined &&
+    (executor === 'slurm' || (executor === undefined && allSlurm(resumeTargets, runsDir)));
+  if (executor !== 'slurm' && !slurmResume) {
+    const given = SLURM_ONLY_FLAGS.find((f) => values[f] !== undefined);
+    if (given) throw new UsageError(`--${given} needs --executor slurm`);
+  }
+  if (slurmResume) return resumeOnSlurm(resumeTargets, runsDir, values);
+  if (executor === 'slurm' && !values.resume) {
+    if (args.length !== 1) throw new UsageError('run needs exactly one spec file (or --resume RUN_DIR)');
+    const loaded = loadSpec(args[0]);
+    for (const d of loaded.diagnostics) console.error(formatDiagnostic(args[0], d));
+    if (!loaded.spec) return 2;
+    const labels = loaded.trials.map(trialLabel);
+    return runSlurmSweep(args[0], loaded.spec.name, loaded.trials, labels, runsDir, values);
+  }
   const sweep = new SweepRun({}, consoleObserver(values.quiet ?? false));
   handleSignals(sweep);
   if (values.resume) {
@@ -213,12 +256,14 @@ async function run(
   const labels = loaded.trials.map(trialLabel);
   const result = await sweep.run(runsDir, loaded.trials, labels, resolve(file));
   printSummary(result.runDirs, result.results, runsDir);
+  printRunVerdict(result.runDirs);
   return exitCodeOf(result.results, result.cancelled);
 }
 
-function list(values: { 'runs-dir'?: string; json?: boolean }): number {
+async function list(values: { 'runs-dir'?: string; json?: boolean }): Promise<number> {
   const runsDir = runsDirOf(values['runs-dir']);
-  const runs = listRuns(runsDir);
+  // Slurm runs still queued or running there: Slurm's state, and the end of tasks that died silently.
+  const runs = await reconcileSlurmRuns(listRuns(runsDir));
   if (values.json) {
     console.log(JSON.stringify(runs, null, 2));
     return 0;
@@ -233,7 +278,7 @@ function list(values: { 'runs-dir'?: string; json?: boolean }): number {
       (info.warnings?.length ? ` (warning: ${info.warnings[0].split(':')[0]})` : '') +
       ((info.status === 'failed' || info.status === 'damaged') && info.error
         ? `: ${info.error.message.split('\n')[0]}`
-        : ''),
+        : slurmStatusSuffix(info)),
     info.backend?.name ?? '-',
     // run.json's progress is written now and then; the last record is the trainer's latest word.
     info.progress
@@ -297,6 +342,19 @@ export async function main(argv: string[]): Promise<number> {
       variant: { type: 'string' },
       cpu: { type: 'boolean' },
       force: { type: 'boolean' },
+      // wdlab run --executor slurm (cli/slurm.ts), wdlab stop
+      executor: { type: 'string' },
+      partition: { type: 'string' },
+      time: { type: 'string' },
+      gres: { type: 'string' },
+      'cpus-per-task': { type: 'string' },
+      mem: { type: 'string' },
+      'max-concurrent': { type: 'string' },
+      'sbatch-arg': { type: 'string', multiple: true },
+      'wdlab-command': { type: 'string' },
+      wait: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      all: { type: 'boolean' },
       // wdlab engine
       source: { type: 'string' },
       wheel: { type: 'string' },
@@ -309,6 +367,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...rest] = positionals;
+  if (values.help && command === 'run') {
+    console.log(RUN_HELP);
+    return 0;
+  }
   if (values.help || command === undefined || command === 'help') {
     console.log(USAGE);
     return 0;
@@ -320,8 +382,21 @@ export async function main(argv: string[]): Promise<number> {
       return run(rest, values);
     case 'list':
       return list(values);
+    case 'stop':
+      return stopCommand(rest, runsDirOf(values['runs-dir']), values);
+    case 'run-trial':
+      // Hidden: what one Slurm array task runs (cli/runTrial.ts).
+      if (rest.length !== 1) throw new UsageError('run-trial needs exactly one run folder');
+      return runTrialCommand(rest[0]);
     case 'report':
       return report(rest, values);
+    case 'explain':
+      try {
+        return explainCommand(rest, runsDirOf(values['runs-dir']), values.json ?? false);
+      } catch (e) {
+        if (e instanceof ReportInputError) throw new UsageError(e.message);
+        throw e;
+      }
     case 'download':
       if (rest.length !== 1 || !isRealDataset(rest[0])) {
         throw new UsageError(`download needs one dataset name: ${REAL_DATASETS.join(', ')}`);
@@ -365,7 +440,8 @@ export function cli(): void {
       console.error(
         `wdlab: ${e instanceof Error ? e.message : String(e)}${usage ? '\nRun "wdlab --help" for usage.' : ''}`,
       );
-      process.exitCode = usage ? 2 : 1;
+      // A Slurm problem the user fixes (no sbatch, a rejected job, a runs directory not writable): one line.
+      process.exitCode = usage || e instanceof SlurmError ? 2 : 1;
     },
   );
 }

@@ -1,6 +1,6 @@
 // `wdlab metrics [--markdown]`: what every key of metrics.jsonl means, from the metric registry
 // (src/protocol/metrics.ts). The README's metric table is this command's --markdown output, between
-// its metric-table markers (test/unit/docs/metricTable.test.ts keeps them equal).
+// its metric-table markers (test/unit/cli/metricTable.test.ts keeps them equal).
 import { METRIC_FAMILIES, METRICS, type MetricDef } from '../protocol/metrics';
 import { formatTable } from './table';
 
@@ -8,21 +8,21 @@ const keyOf = (d: MetricDef): string => (d.perLayer ? `${d.stem}/<layer>` : d.st
 const familyTitle = (d: MetricDef): string => METRIC_FAMILIES.find((f) => f.id === d.family)!.title;
 const whenOf = (d: MetricDef): string => (d.only ? `${d.when} (${d.only})` : d.when);
 
-/** The README's metric table: key, meaning, unit, paper section (docs/science.md), when logged. */
+/** The README's metric table: key, meaning, paper section (docs/science.md), when logged (units: `wdlab metrics`). */
 export function metricTableMarkdown(): string {
   const cell = (s: string) => s.replaceAll('|', '\\|');
   const rows = METRICS.map((d) => {
-    const theory = d.theory ? ` Dashed overlay: \`theory/${keyOf(d)}\`.` : '';
-    return `| \`${keyOf(d)}\` | ${cell(d.formula)}.${cell(theory)} | ${d.unit} | ${d.section} | ${cell(whenOf(d))} |`;
+    const theory = d.theory ? ` (dashed: \`theory/${keyOf(d)}\`)` : '';
+    return `| \`${keyOf(d)}\` | ${cell(d.formula)}${cell(theory)} | ${d.section} | ${cell(whenOf(d))} |`;
   });
-  return ['| key | meaning | unit | paper | logged |', '|---|---|---|---|---|', ...rows].join('\n');
+  return ['| key | meaning | paper | logged |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 /** The same registry as a terminal table, grouped by chart section. */
 export function metricTableText(): string {
   return formatTable(
-    ['key', 'section', 'paper', 'logged', 'meaning'],
-    METRICS.map((d) => [keyOf(d), familyTitle(d), d.section, whenOf(d), d.formula]),
+    ['key', 'section', 'paper', 'unit', 'logged', 'meaning'],
+    METRICS.map((d) => [keyOf(d), familyTitle(d), d.section, d.unit, whenOf(d), d.formula]),
   );
 }
 

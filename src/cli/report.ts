@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { renderResultsHtml } from '../../webview/html';
 import type { MetricRecord } from '../protocol/records';
 import type { ReportData } from '../protocol/webview';
+import { readSpecIfAny } from '../runner/runFacts';
 import { listRuns, readMetrics, readRunInfo, runFiles } from '../runner/runStore';
 import { toRunView } from '../runner/runView';
 
@@ -70,7 +71,7 @@ export function compactRecord(r: MetricRecord): MetricRecord {
 export function buildReportData(runDirs: string[], title?: string, now = new Date()): ReportData {
   const runs = runDirs.map((dir) => {
     if (!isRunDir(dir)) throw new ReportInputError(`${dir} is not a run directory (no run.json)`);
-    return { dir, view: toRunView(readRunInfo(dir)) };
+    return { dir, view: toRunView(readRunInfo(dir), readSpecIfAny(dir)) };
   });
   const records: ReportData['records'] = {};
   for (const { dir, view } of runs) records[view.id] = readMetrics(dir).map(compactRecord);

@@ -1,6 +1,6 @@
 // `wdlab summary SPEC`: the layer table of each distinct network a spec's trials train (spec/layout.ts),
 // before anything runs: the total parameter count, the layers `regularization.apply` selects, the
-// scale-invariant layers (mechanism 1, science.md section 3) and the K-FAC factor sizes (section 6).
+// scale-invariant layers (mechanism 1, docs/science.md section 3) and the K-FAC factor sizes (section 6).
 import { networkLayout } from '../spec/layout';
 import type { Trial } from '../spec/types';
 import { formatTable } from './table';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import util from 'node:util';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendReport } from '../protocol/records';
+import { BACKENDS, backendDescriptor } from '../spec/backends';
 import type { BackendName } from '../spec/types';
 import { ENGINE_PACKAGES, requireEngine } from './engines';
 import { tf } from './tf';
@@ -112,24 +113,33 @@ const versions = (): Record<string, string> => ({
   node: process.versions.node,
 });
 
+type Starter = Exclude<BackendName, 'auto'>;
+
+/** How each backend is started (one line per backend); the device description it reports. */
+const STARTERS: { [B in Starter]: (requested: BackendName, options: BackendOptions) => Promise<string> } = {
+  tensorflow: async () => `TensorFlow native (${await tryTensorflow()})`,
+  // Asked for by name, a software adapter (Mesa llvmpipe) is accepted; `auto` wants a real GPU.
+  webgpu: (requested) => tryWebgpu({ allowSoftware: requested === 'webgpu' }),
+  wasm: (_requested, options) => tryWasm(options),
+  cpu: () => tryCpu(),
+};
+
 /** Selects and initialises the backend the spec asks for; `auto` picks the fastest usable one. */
 export async function initBackend(
   requested: BackendName,
   options: BackendOptions = {},
 ): Promise<BackendInfo> {
-  const order: Exclude<BackendName, 'auto'>[] =
-    requested === 'auto' ? ['tensorflow', 'webgpu', 'wasm', 'cpu'] : [requested];
+  // `auto`: every backend in its descriptor's order of preference (src/spec/backends/).
+  const order = requested === 'auto' ? BACKENDS.map((b) => b.name as Starter) : [requested];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
-      let device: string;
-      if (name === 'tensorflow') device = `TensorFlow native (${await tryTensorflow()})`;
-      else if (name === 'wasm') device = await tryWasm(options);
-      else if (name === 'cpu') device = await tryCpu();
-      // Asked for by name, a software adapter (Mesa llvmpipe) is accepted; `auto` wants a real GPU.
-      else device = await tryWebgpu({ allowSoftware: requested === 'webgpu' });
+      const start = STARTERS[name];
+      if (!start) throw new Error(`unknown backend (known: ${Object.keys(STARTERS).join(', ')})`);
+      const device = await start(requested, options);
       await tf.ready();
-      const slow = name === 'wasm' || name === 'cpu';
+      // A portable backend ran although a native engine was asked for first: say how to install it.
+      const slow = !backendDescriptor(name).nativeEngine;
       const hint = slow && skipped.some((s) => s.name === 'tensorflow') ? NATIVE_ENGINE_HINT : undefined;
       return {
         name,

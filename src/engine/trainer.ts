@@ -8,8 +8,8 @@ import { metricKey } from '../protocol/metrics';
 import type { MetricRecord, TrainingProgress } from '../protocol/records';
 import { isSecondOrder } from '../spec/optimizers';
 import type { ExperimentSpec } from '../spec/types';
+import { BatchSource, type HostBatch } from './batchSource';
 import { readCheckpoint, writeCheckpoint } from './checkpointFormat';
-import { augmentBatch, epochPermutation, gatherBatch } from './data/batches';
 import type { LoadedDataset } from './data/dataset';
 import { Monitor } from './metrics/monitor';
 import { buildModel } from './models/build';
@@ -28,6 +28,7 @@ import { resolveThreads } from './parallel/threads';
 import { read, readAndDispose } from './read';
 import { learningRate, stepsPerEpoch } from './schedule';
 import { tf } from './tf';
+import { TrainingWindow } from './trainingWindow';
 
 export interface TrainerEvents {
   record(record: MetricRecord): void;
@@ -72,14 +73,15 @@ export function releaseTrainingState(state: TrainingState): void {
 function startDataParallel(spec: ExperimentSpec, model: Model): DataParallel | undefined {
   const backend = tf.getBackend();
   const threads = resolveThreads(spec, backend);
-  if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu')) return undefined;
+  if (threads <= 1) return undefined;
   if (!DataParallel.available()) {
     process.stderr.write(
       `wdlab: training on 1 thread, not ${threads}: no gradient worker bundle at ${gradientWorkerPath()}\n`,
     );
     return undefined;
   }
-  return new DataParallel(spec, model, threads, backend);
+  // resolveThreads gives more than one thread only where the backend's descriptor allows gradient threads.
+  return new DataParallel(spec, model, threads, backend as 'wasm' | 'cpu');
 }
 
 /**
@@ -243,6 +245,12 @@ function restoreCheckpoint(state: TrainingState, dir: string): { step: number; e
 }
 
 /** Trains one trial to the end, a stop request, or a failure. Never throws for divergence. */
+/**
+ * Trains one trial from its start (or its checkpoint) to its last step, a stop request or a failure. Each
+ * step of the loop, in order: the kernels kept for the angular update, the step on the device while the
+ * next batch is assembled, the loss window summed on the device, then at an epoch end the norm transfer,
+ * at a record the measurements, at a checkpoint epoch the checkpoint, and between steps a stop request.
+ */
 export async function train(
   spec: ExperimentSpec,
   data: LoadedDataset,
@@ -250,72 +258,96 @@ export async function train(
   events: TrainerEvents,
   options: TrainOptions,
 ): Promise<TrainOutcome> {
-  const { training } = spec;
-  const { optimizer, model } = state;
-  const { inputShape, numClasses } = data;
-  const [h, w, c] = inputShape;
-  const n = data.train.n;
-  const perEpoch = stepsPerEpoch(n, training.batchSize);
-  const totalSteps = perEpoch * training.epochs;
-  const baseLr = spec.optimizer.lr;
-  const lrAt = (s: number) => learningRate(spec.schedule, baseLr, s, perEpoch, totalSteps);
+  const run = new TrainingRun(spec, data, state, events, options);
+  try {
+    return await run.execute();
+  } finally {
+    run.dispose();
+  }
+}
 
-  let step = 0;
-  let elapsedBefore = 0;
-  if (options.resume) ({ step, elapsed: elapsedBefore } = restoreCheckpoint(state, options.checkpointDir));
-  const started = performance.now();
-  const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
-  const progress = (): TrainingProgress => ({
-    step,
-    totalSteps,
-    epoch: step / perEpoch,
-    epochs: training.epochs,
-  });
-  const base = (): MetricRecord => ({ step, epoch: step / perEpoch, time: elapsed() });
-  const saveCheckpoint = async () => {
-    writeCheckpoint(
-      options.checkpointDir,
-      { step, optimizerIterations: optimizer.iterations, elapsed: elapsed() },
-      await checkpointTensors(state),
-    );
-    events.checkpoint(step);
-  };
-  const monitor = new Monitor(spec, data, model, optimizer, perEpoch);
-  // Seconds of optimizer steps (batch assembly included) since the previous record: `time/train`.
-  let trainSeconds = 0;
-  /** Measures and emits the record after `step` steps; returns a failure reason if a value is not finite. */
-  const emit = async (fields: Record<string, number>, lr: number): Promise<string | undefined> => {
-    const measured = await monitor.measure(step, lr);
-    const record: MetricRecord = {
-      ...base(),
-      ...fields,
-      ...measured,
-      [metricKey('time/train')]: trainSeconds,
-    };
-    trainSeconds = 0;
-    // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
-    const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
-    if (bad) return `diverged at step ${step} (${bad[0]} is ${bad[1]})`;
-    events.record(record);
-    return undefined;
-  };
+/** One call of train(): its clock, schedule, loss window and record/checkpoint/stop decisions. */
+class TrainingRun {
+  private readonly perEpoch: number;
+  private readonly totalSteps: number;
+  private readonly monitor: Monitor;
+  private readonly batches: BatchSource;
+  private readonly window = new TrainingWindow();
+  private step = 0;
+  private elapsedBefore = 0;
+  private readonly started = performance.now();
+  /** Seconds of optimizer steps (batch assembly included) since the previous record: `time/train`. */
+  private trainSeconds = 0;
 
-  if (step === 0) {
-    // The initial state: chance-level test metrics, the weight norms and mechanism-2 norms at initialisation.
-    const reason = await emit({}, lrAt(0));
-    if (reason) return { status: 'failed', reason, progress: progress() };
+  constructor(
+    private readonly spec: ExperimentSpec,
+    private readonly data: LoadedDataset,
+    private readonly state: TrainingState,
+    private readonly events: TrainerEvents,
+    private readonly options: TrainOptions,
+  ) {
+    this.perEpoch = stepsPerEpoch(data.train.n, spec.training.batchSize);
+    this.totalSteps = this.perEpoch * spec.training.epochs;
+    this.monitor = new Monitor(spec, data, state.model, state.optimizer, this.perEpoch);
+    this.batches = new BatchSource(spec, data, this.perEpoch);
   }
 
-  const opt = spec.optimizer;
-  const initBatches = isSecondOrder(opt) ? opt.initStatsBatches : 0;
-  if (step === 0 && initBatches > 0 && optimizer.initializeCurvature) {
-    // K-FAC's "roger init" (docs/science.md section 6): factors averaged over the first batches of epoch 0.
-    const order = epochPermutation(n, training.seed, 0);
-    const xs: tf.Tensor[] = [];
-    for (let b = 0; b < Math.min(initBatches, perEpoch); b++) {
-      const idx = order.subarray(b * training.batchSize, Math.min((b + 1) * training.batchSize, n));
-      xs.push(tf.tensor(gatherBatch(data.train, idx, inputShape).x, [idx.length, ...inputShape]));
+  async execute(): Promise<TrainOutcome> {
+    if (this.options.resume) this.restore();
+    if (this.step === 0) {
+      // The initial state: chance-level test metrics, the weight norms and mechanism-2 norms at initialisation.
+      const reason = await this.emit({}, this.lrAt(0));
+      if (reason) return this.failed(reason);
+      await this.initializeCurvature();
     }
+    // Prefetch: the next step's batch is assembled (gather + crop/flip) while the device runs this
+    // step — trainStepOnDevice yields at its first await, with the step's kernels queued on a GPU backend.
+    let next = this.step < this.totalSteps ? this.batches.at(this.step) : undefined;
+    while (this.step < this.totalSteps) {
+      const batch = next ?? this.batches.at(this.step);
+      const lr = this.lrAt(this.step);
+      next = await this.optimizerStep(batch, lr, () =>
+        this.step + 1 < this.totalSteps ? this.batches.at(this.step + 1) : undefined,
+      );
+      const failure = await this.afterStep(lr);
+      if (failure) return failure;
+      if (this.step < this.totalSteps && this.events.stopRequested()) return this.stop();
+    }
+    return { status: 'completed', progress: this.progress() };
+  }
+
+  dispose(): void {
+    this.window.dispose();
+  }
+
+  private lrAt(step: number): number {
+    return learningRate(this.spec.schedule, this.spec.optimizer.lr, step, this.perEpoch, this.totalSteps);
+  }
+
+  private elapsed(): number {
+    return this.elapsedBefore + (performance.now() - this.started) / 1000;
+  }
+
+  private progress(): TrainingProgress {
+    const { step, perEpoch, totalSteps } = this;
+    return { step, totalSteps, epoch: step / perEpoch, epochs: this.spec.training.epochs };
+  }
+
+  /** Continues from the checkpoint: weights, BN statistics, optimizer state, step and elapsed time. */
+  private restore(): void {
+    ({ step: this.step, elapsed: this.elapsedBefore } = restoreCheckpoint(
+      this.state,
+      this.options.checkpointDir,
+    ));
+  }
+
+  /** K-FAC's "roger init" (docs/science.md section 6): factors averaged over the first batches of epoch 0. */
+  private async initializeCurvature(): Promise<void> {
+    const opt = this.spec.optimizer;
+    const count = isSecondOrder(opt) ? opt.initStatsBatches : 0;
+    const { optimizer, model } = this.state;
+    if (count === 0 || !optimizer.initializeCurvature) return;
+    const xs = this.batches.firstBatches(count).map((b) => tf.tensor(b.x, [b.size, ...this.data.inputShape]));
     try {
       await optimizer.initializeCurvature(model, xs);
     } finally {
@@ -323,111 +355,99 @@ export async function train(
     }
   }
 
-  // The training window since the last record: summed on the device, [sum of loss x batch size, correct
-  // predictions, first step whose loss is not finite (Infinity: none)], read back only when a record,
-  // a checkpoint or a stop needs it.
-  const NO_BAD_STEP = Number.POSITIVE_INFINITY;
-  const windowSums = tf.variable(tf.tensor1d([0, 0, NO_BAD_STEP]), false) as tf.Variable<tf.Rank.R1>;
-  let windowExamples = 0;
-  /** Reads and resets the window: its mean loss and accuracy, or why training diverged. */
-  const takeWindow = async (): Promise<{ loss: number; accuracy: number } | { diverged: string }> => {
-    const [lossSum, correct, bad] = await read(windowSums);
-    const examples = windowExamples;
-    windowExamples = 0;
-    tf.tidy(() => windowSums.assign(tf.tensor1d([0, 0, NO_BAD_STEP])));
-    // No record for it: JSON has no NaN/Infinity, and every metric in metrics.jsonl is a number.
-    if (Number.isFinite(bad)) return { diverged: `diverged at step ${bad} (training loss not finite)` };
-    return { loss: lossSum / Math.max(examples, 1), accuracy: correct / Math.max(examples, 1) };
-  };
-  const failed = (reason: string): TrainOutcome => {
-    monitor.release();
-    return { status: 'failed', reason, progress: progress() };
-  };
-  try {
-    let permutation: { epoch: number; order: Uint32Array } | undefined;
-    /** The host-side batch of optimizer step `s` (0-based): a pure function of (seed, epoch, batch index). */
-    const batchAt = (s: number): { x: Float32Array; y: Int32Array; size: number } => {
-      const epoch = Math.floor(s / perEpoch);
-      const batchIndex = s % perEpoch;
-      if (permutation?.epoch !== epoch)
-        permutation = { epoch, order: epochPermutation(n, training.seed, epoch) };
-      const indices = permutation.order.subarray(
-        batchIndex * training.batchSize,
-        Math.min((batchIndex + 1) * training.batchSize, n),
-      );
-      const batch = gatherBatch(data.train, indices, inputShape);
-      const x =
-        spec.data.augment && data.isImage
-          ? augmentBatch(batch.x, indices.length, [h, w, c], training.seed, epoch, batchIndex, data.padValue)
-          : batch.x;
-      return { x, y: batch.y, size: indices.length };
-    };
-    // Prefetch: the next step's batch is assembled (gather + crop/flip) while the device runs this
-    // step — trainStepOnDevice yields at its first await, with the step's kernels queued on a GPU backend.
-    let next = step < totalSteps ? batchAt(step) : undefined;
-    while (step < totalSteps) {
-      // Before the step: the angular update of a record needs the kernels as they were.
-      monitor.beforeStep(step);
-      const stepStarted = performance.now();
-      const batch = next ?? batchAt(step);
-      const lr = lrAt(step);
-      const x = tf.tensor(batch.x, [batch.size, ...inputShape]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      // K-FAC: if this step swaps in eigenbases still being computed off-thread, wait for them here.
-      if (optimizer.beforeStep) await optimizer.beforeStep();
-      const running = trainStepOnDevice(state, x, y, numClasses, lr).finally(() => tf.dispose([x, y]));
-      next = step + 1 < totalSteps ? batchAt(step + 1) : undefined;
-      const stats = await running;
-      step += 1;
-      tf.tidy(() => {
-        const loss = tf.slice(stats, 0, 1);
-        const bad = tf.where(tf.isFinite(loss), tf.fill([1], NO_BAD_STEP), tf.fill([1], step));
-        windowSums.assign(
-          tf.concat([
-            tf.add(tf.slice(windowSums, 0, 2), tf.mul(stats, tf.tensor1d([batch.size, 1]))),
-            tf.minimum(tf.slice(windowSums, 2, 1), bad),
-          ]) as tf.Tensor1D,
-        );
-      });
-      stats.dispose();
-      windowExamples += batch.size;
-      trainSeconds += (performance.now() - stepStarted) / 1000;
+  /** One optimizer step on `batch`; returns the next batch, assembled while the device ran this one. */
+  private async optimizerStep(
+    batch: HostBatch,
+    lr: number,
+    prefetch: () => HostBatch | undefined,
+  ): Promise<HostBatch | undefined> {
+    const { state, data } = this;
+    // Before the step: the angular update of a record needs the kernels as they were.
+    this.monitor.beforeStep(this.step);
+    const stepStarted = performance.now();
+    const x = tf.tensor(batch.x, [batch.size, ...data.inputShape]);
+    const y = tf.tensor1d(batch.y, 'int32');
+    // K-FAC: if this step swaps in eigenbases still being computed off-thread, wait for them here.
+    if (state.optimizer.beforeStep) await state.optimizer.beforeStep();
+    const running = trainStepOnDevice(state, x, y, data.numClasses, lr).finally(() => tf.dispose([x, y]));
+    const next = prefetch();
+    const stats = await running;
+    this.step += 1;
+    this.window.add(stats, batch.size, this.step);
+    stats.dispose();
+    this.trainSeconds += (performance.now() - stepStarted) / 1000;
+    return next;
+  }
 
-      const epochEnd = step % perEpoch === 0;
-      // wn-conv: after the epoch, each selected kernel takes the reference run's norm (the record shows it).
-      const rescaled: Record<string, number> = {};
-      const norms = epochEnd ? options.normTargets?.get(step / perEpoch) : undefined;
-      if (norms) {
-        for (const [layer, alpha] of await rescaleToNorms(model, norms))
-          rescaled[metricKey('normTransfer', layer)] = alpha;
-      }
-      if (monitor.recordDue(step)) {
-        const w = await takeWindow();
-        if ('diverged' in w) return failed(w.diverged);
-        const reason = await emit(
-          { [metricKey('train/loss')]: w.loss, [metricKey('train/accuracy')]: w.accuracy, ...rescaled },
-          lr,
-        );
-        if (reason) return failed(reason);
-        events.progress(progress());
-      }
-      const epochsDone = step / perEpoch;
-      if (epochEnd && (epochsDone % training.checkpointEveryEpochs === 0 || step === totalSteps))
-        await saveCheckpoint();
-      events.afterStep?.(step, tf.memory().numTensors);
-
-      // Let the process handle messages (a stop request) between steps: tfjs work here is synchronous.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (step < totalSteps && events.stopRequested()) {
-        // Never checkpoint weights that have already diverged (the window since the last record).
-        const w = await takeWindow();
-        if ('diverged' in w) return failed(w.diverged);
-        await saveCheckpoint();
-        return { status: 'cancelled', progress: progress() };
-      }
+  /** After a step: norm transfer at an epoch end, the record when one is due, the checkpoint of an epoch. */
+  private async afterStep(lr: number): Promise<TrainOutcome | undefined> {
+    const { step, perEpoch, totalSteps } = this;
+    const epochEnd = step % perEpoch === 0;
+    // wn-conv: after the epoch, each selected kernel takes the reference run's norm (the record shows it).
+    const rescaled: Record<string, number> = {};
+    const norms = epochEnd ? this.options.normTargets?.get(step / perEpoch) : undefined;
+    if (norms) {
+      for (const [layer, alpha] of await rescaleToNorms(this.state.model, norms))
+        rescaled[metricKey('normTransfer', layer)] = alpha;
     }
-    return { status: 'completed', progress: progress() };
-  } finally {
-    windowSums.dispose();
+    if (this.monitor.recordDue(step)) {
+      const w = await this.window.take();
+      if ('diverged' in w) return this.failed(w.diverged);
+      const reason = await this.emit(
+        { [metricKey('train/loss')]: w.loss, [metricKey('train/accuracy')]: w.accuracy, ...rescaled },
+        lr,
+      );
+      if (reason) return this.failed(reason);
+      this.events.progress(this.progress());
+    }
+    const every = this.spec.training.checkpointEveryEpochs;
+    if (epochEnd && ((step / perEpoch) % every === 0 || step === totalSteps)) await this.saveCheckpoint();
+    this.events.afterStep?.(step, tf.memory().numTensors);
+    // Let the process handle messages (a stop request) between steps: tfjs work here is synchronous.
+    await new Promise((resolve) => setImmediate(resolve));
+    return undefined;
+  }
+
+  /** A stop request: checkpoint (never weights that have already diverged) and end `cancelled`. */
+  private async stop(): Promise<TrainOutcome> {
+    const w = await this.window.take();
+    if ('diverged' in w) return this.failed(w.diverged);
+    await this.saveCheckpoint();
+    return { status: 'cancelled', progress: this.progress() };
+  }
+
+  /** Measures and emits the record after this step; returns a failure reason if a value is not finite. */
+  private async emit(fields: Record<string, number>, lr: number): Promise<string | undefined> {
+    const { step } = this;
+    const measured = await this.monitor.measure(step, lr);
+    const record: MetricRecord = {
+      step,
+      epoch: step / this.perEpoch,
+      time: this.elapsed(),
+      ...fields,
+      ...measured,
+      [metricKey('time/train')]: this.trainSeconds,
+    };
+    this.trainSeconds = 0;
+    // Weights can overflow before the loss does; a record holds numbers only (JSON has no NaN).
+    const bad = Object.entries(record).find(([, v]) => !Number.isFinite(v));
+    if (bad) return `diverged at step ${step} (${bad[0]} is ${bad[1]})`;
+    this.events.record(record);
+    return undefined;
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const { state, step } = this;
+    writeCheckpoint(
+      this.options.checkpointDir,
+      { step, optimizerIterations: state.optimizer.iterations, elapsed: this.elapsed() },
+      await checkpointTensors(state),
+    );
+    this.events.checkpoint(step);
+  }
+
+  private failed(reason: string): TrainOutcome {
+    this.monitor.release();
+    return { status: 'failed', reason, progress: this.progress() };
   }
 }

@@ -13,6 +13,15 @@ import { newFromPaper } from './newFromPaper';
 import type { ResultsHost } from './resultsHost';
 import type { CatalogRun, RunCatalog } from './runCatalog';
 import type { RunsNode } from './runsTree';
+import {
+  chooseExecutor,
+  isLiveSlurm,
+  isSlurmRun,
+  resumeRuns as resumeSlurmRuns,
+  stopAll as stopAllSlurm,
+  stopRuns as stopSlurmRuns,
+  submitSweep,
+} from './slurm';
 import { isSpecDocument, type SpecDiagnostics } from './specDiagnostics';
 import { SPEC_TEMPLATES, templateStem, templateText } from './templates';
 
@@ -206,33 +215,44 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       newFromPaper(log, preset, scale),
     ),
 
-    register('wdlab.runExperiment', async (arg?: vscode.Uri | string): Promise<JobOutcome | undefined> => {
-      if (!requireTrust()) return undefined;
-      const uri = await specUri(arg);
-      if (!uri) return undefined;
-      const doc = await vscode.workspace.openTextDocument(uri);
-      const loaded = diagnostics.validate(doc);
-      const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-      if (!loaded.spec || errors.length > 0) {
-        void vscode.window
-          .showErrorMessage(
-            `Weight Decay Lab: ${basename(uri.fsPath)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`,
-            'Show Problems',
-          )
-          .then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
-        return undefined;
-      }
-      if (doc.isDirty) await doc.save();
-      const n = loaded.trials.length;
-      log.info(`run ${uri.fsPath}: ${n} trial${n === 1 ? '' : 's'} → ${catalog.directory}`);
-      return runner.start({
-        kind: 'sweep',
-        name: loaded.spec.name,
-        trials: loaded.trials,
-        labels: loaded.trials.map(trialLabel),
-        specFile: uri.fsPath,
-      });
-    }),
+    register(
+      'wdlab.runExperiment',
+      async (
+        arg?: vscode.Uri | string,
+        how?: { executor?: 'local' | 'slurm' },
+      ): Promise<JobOutcome | undefined> => {
+        if (!requireTrust()) return undefined;
+        const uri = await specUri(arg);
+        if (!uri) return undefined;
+        const doc = await vscode.workspace.openTextDocument(uri);
+        const loaded = diagnostics.validate(doc);
+        const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+        if (!loaded.spec || errors.length > 0) {
+          void vscode.window
+            .showErrorMessage(
+              `Weight Decay Lab: ${basename(uri.fsPath)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`,
+              'Show Problems',
+            )
+            .then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
+          return undefined;
+        }
+        if (doc.isDirty) await doc.save();
+        const n = loaded.trials.length;
+        log.info(`run ${uri.fsPath}: ${n} trial${n === 1 ? '' : 's'} → ${catalog.directory}`);
+        // The executor (runner/executors): asked when wdlab.executor is slurm (extension/slurm.ts).
+        const executor = await chooseExecutor(how?.executor);
+        if (!executor) return undefined;
+        const request = {
+          kind: 'sweep' as const,
+          name: loaded.spec.name,
+          trials: loaded.trials,
+          labels: loaded.trials.map(trialLabel),
+          specFile: uri.fsPath,
+        };
+        if (executor === 'slurm') return submitSweep(catalog, log, request);
+        return runner.start(request);
+      },
+    ),
 
     register('wdlab.validateSpec', async (arg?: vscode.Uri | string) => {
       const uri = await specUri(arg);
@@ -256,7 +276,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
 
     register('wdlab.stopRun', async (arg?: unknown, selection?: unknown) => {
-      let ids = (await runsOf(arg, selection)).map((r) => r.id);
+      const named = await runsOf(arg, selection);
+      // Slurm runs: TERM to their array tasks (extension/slurm.ts); the others are this window's.
+      const onSlurm = named.filter(isLiveSlurm);
+      let ids = named.filter((r) => !isSlurmRun(r)).map((r) => r.id);
       if (arg === undefined) {
         const active = runner.activeRunIds();
         ids =
@@ -264,14 +287,16 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
             ? active
             : (await pickRuns('Stop which run?', (r) => active.includes(r.id))).map((r) => r.id);
       }
-      const stopped = ids.filter((id) => runner.stopRun(id)).length;
+      const stopped =
+        ids.filter((id) => runner.stopRun(id)).length +
+        (onSlurm.length > 0 ? await stopSlurmRuns(onSlurm, catalog, log) : 0);
       if (stopped === 0) {
         void vscode.window.showInformationMessage('Weight Decay Lab: nothing this window runs to stop.');
       }
       return stopped;
     }),
 
-    register('wdlab.stopAll', () => runner.stopAll()),
+    register('wdlab.stopAll', async () => runner.stopAll() + (await stopAllSlurm(catalog, log))),
 
     register('wdlab.showResults', async (arg?: unknown, selection?: unknown) => {
       let runs = await runsOf(arg, selection);
@@ -280,7 +305,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         runs = current.length > 0 ? await runsOf(current) : await pickRuns('Show the results of which run?');
       }
       if (runs.length === 0) return undefined;
-      await results.showInView(
+      // An editor tab: room for a row of charts (the bottom panel shows a strip of them).
+      results.showInEditor(
         runs.map((r) => r.id),
         titleFor(runs),
       );
@@ -302,7 +328,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
     register('wdlab.resumeRun', async (arg?: unknown): Promise<JobOutcome | undefined> => {
       if (!requireTrust()) return undefined;
-      const resumable = (r: CatalogRun) => r.info.status === 'cancelled' || r.info.status === 'interrupted';
+      const resumable = (r: CatalogRun) =>
+        r.info.status === 'cancelled' ||
+        r.info.status === 'interrupted' ||
+        (isSlurmRun(r) && r.info.status === 'failed');
       let [run] = await runsOf(arg);
       if (!run) [run] = await pickRuns('Resume which run?', resumable);
       if (!run) return undefined;
@@ -314,6 +343,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         );
         return undefined;
       }
+      // A Slurm run is submitted again (a new array task), continuing from its checkpoint there.
+      if (isSlurmRun(run)) return resumeSlurmRuns([run], catalog, log);
       return runner.start({ kind: 'resume', runDir: run.dir });
     }),
 

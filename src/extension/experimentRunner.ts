@@ -1,5 +1,5 @@
 // Runs experiments from the editor: one job (a sweep, or a resume) at a time, each trial in its own
-// trainer process through the runner's SweepRun (the extension host never trains: architecture.md).
+// trainer process through the runner's SweepRun (the extension host never trains: docs/architecture.md).
 // While a job runs it shows a cancellable progress notification (cancel = graceful stop at the next
 // step boundary with a checkpoint; the trainer is killed after the grace period), a status bar item,
 // and logs pids, backends, durations, exit codes and the trainer's output.

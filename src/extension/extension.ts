@@ -1,4 +1,4 @@
-// VS Code entry point (architecture.md: src/extension is glue only; it never imports tfjs and never
+// VS Code entry point (docs/architecture.md: src/extension is glue only; it never imports tfjs and never
 // trains: trials run in trainer child processes through src/runner). Activation only creates objects
 // and registers providers; the runs directory is scanned asynchronously afterwards.
 import * as vscode from 'vscode';
@@ -8,6 +8,7 @@ import { ResultsHost } from './resultsHost';
 import { RunCatalog } from './runCatalog';
 import { RunsTreeProvider } from './runsTree';
 import { runsDirectory, stopGraceMs, trainerEnv } from './settings';
+import { isLiveSlurm } from './slurm';
 import { SpecDiagnostics } from './specDiagnostics';
 
 /** What activate() returns: the extension's parts, for the integration tests. */
@@ -40,10 +41,17 @@ export function activate(context: vscode.ExtensionContext): WdlabApi {
   });
   const resultsHost = new ResultsHost(context, catalog, log);
 
+  let lastSlurmLive = false;
   const updateBadge = () => {
     const live = catalog.list().filter((r) => r.info.status === 'running').length;
     runsView.badge =
       live > 0 ? { value: live, tooltip: `${live} run${live === 1 ? '' : 's'} training` } : undefined;
+    // Stop All also cancels Slurm arrays (extension/slurm.ts): offered while a Slurm run is live.
+    const slurmLive = catalog.list().some(isLiveSlurm);
+    if (slurmLive !== lastSlurmLive) {
+      lastSlurmLive = slurmLive;
+      void vscode.commands.executeCommand('setContext', 'wdlab.slurmLive', slurmLive);
+    }
   };
 
   context.subscriptions.push(

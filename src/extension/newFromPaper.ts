@@ -4,34 +4,60 @@
 import * as vscode from 'vscode';
 import { presetDocument } from '../spec/presets';
 import { exists } from './files';
-import { paperPicks, SCALE_PICKS } from './paperPicks';
+import { filterPaperPicks, type PaperPick, paperPicks, SCALE_PICKS } from './paperPicks';
+import { SPEC_LANGUAGE } from './specLanguage';
+
+type PresetItem = vscode.QuickPickItem & { preset?: string };
+
+const presetItem = (p: PaperPick): PresetItem =>
+  p.separator
+    ? { label: p.label, kind: vscode.QuickPickItemKind.Separator }
+    : // alwaysShow: the items are filtered here (every typed word, in any order), not by VS Code.
+      { label: p.label, description: p.description, detail: p.detail, preset: p.preset, alwaysShow: true };
+
+/** The preset picked, with the filter starting at `query`; undefined when dismissed. */
+function pickPreset(query: string): Promise<string | undefined> {
+  const picks = paperPicks();
+  const qp = vscode.window.createQuickPick<PresetItem>();
+  qp.title = 'New Experiment from Paper (Zhang et al. 2019)';
+  qp.placeholder =
+    'Filter by words in any order: dataset, network, setting (none, BN, BN+Aug), optimizer, wd';
+  // VS Code still highlights what it finds of the typed text in these.
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  const filter = (value: string) => {
+    qp.items = filterPaperPicks(picks, value).map(presetItem);
+  };
+  qp.value = query;
+  filter(query);
+  return new Promise((resolve) => {
+    const subscriptions = [
+      qp.onDidChangeValue(filter),
+      qp.onDidAccept(() => {
+        resolve(qp.selectedItems[0]?.preset);
+        qp.hide();
+      }),
+      qp.onDidHide(() => {
+        resolve(undefined);
+        for (const s of subscriptions) s.dispose();
+        qp.dispose();
+      }),
+    ];
+    qp.show();
+  });
+}
 
 /**
- * `preset` and `scale` skip the quick picks (for tests and command links). Returns the new document's uri,
- * or undefined when a pick was dismissed.
+ * `preset` and `scale` skip the quick picks (for tests and command links); `query` starts the filter of the
+ * preset pick with that text. Returns the new document's uri, or undefined when a pick was dismissed.
  */
 export async function newFromPaper(
   log: vscode.LogOutputChannel,
   preset?: string,
   scale?: 'paper' | 'cpu',
+  query = '',
 ): Promise<vscode.Uri | undefined> {
-  const name =
-    preset ??
-    (
-      await vscode.window.showQuickPick(
-        paperPicks().map((p): vscode.QuickPickItem & { preset?: string } =>
-          p.separator
-            ? { label: p.label, kind: vscode.QuickPickItemKind.Separator }
-            : { label: p.label, description: p.description, detail: p.detail, preset: p.preset },
-        ),
-        {
-          title: 'New Experiment from Paper (Zhang et al. 2019)',
-          placeHolder: 'Filter by dataset, network, setting (none, BN, BN+Aug), optimizer, baseline or wd',
-          matchOnDescription: true,
-          matchOnDetail: true,
-        },
-      )
-    )?.preset;
+  const name = preset ?? (await pickPreset(query));
   if (!name) return undefined;
   const options =
     scale === undefined
@@ -49,7 +75,7 @@ export async function newFromPaper(
   const doc = presetDocument(name, options);
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    const untitled = await vscode.workspace.openTextDocument({ language: 'jsonc', content: doc.text });
+    const untitled = await vscode.workspace.openTextDocument({ language: SPEC_LANGUAGE, content: doc.text });
     await vscode.window.showTextDocument(untitled);
     return untitled.uri;
   }

@@ -1,6 +1,8 @@
 // The choices of "New Experiment from Paper…": the paper's 64 configurations and the Table 1 grid, grouped
-// by dataset and network, with the hyperparameters on each item so that the quick pick's filter finds them
-// ("cifar100 kfac-g", "BN+Aug", "damping 0.01"). No `vscode` here, so a unit test checks the items.
+// by dataset and network, with the hyperparameters on each item so that the filter finds them
+// ("cifar100 kfac-g", "BN+Aug", "damping 0.01"). The filter is ours (filterPaperPicks): VS Code's quick pick
+// matches the typed text as one piece, so "vgg16 bn sgd wd" would match nothing. No `vscode` here, so a
+// unit test checks the items and the filter.
 import {
   CPU_SCALE,
   hyperparameterSummary,
@@ -52,6 +54,36 @@ export function paperPicks(): PaperPick[] {
     });
   }
   return picks;
+}
+
+/** The words of a filter, lower case: `"VGG16  bn"` -> `["vgg16", "bn"]`. */
+export function filterWords(query: string): string[] {
+  return query.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/** Whether every word of the filter occurs in the pick's label, description or detail (any order, any case). */
+export function matchesFilter(pick: PaperPick, query: string): boolean {
+  const text = [pick.label, pick.description, pick.detail].join(' ').toLowerCase();
+  return filterWords(query).every((w) => text.includes(w));
+}
+
+/**
+ * The picks a filter keeps: the items that match every word, each group's heading above its first kept
+ * item; everything for an empty filter.
+ */
+export function filterPaperPicks(picks: readonly PaperPick[], query: string): PaperPick[] {
+  if (filterWords(query).length === 0) return [...picks];
+  const kept: PaperPick[] = [];
+  let heading: PaperPick | undefined;
+  for (const pick of picks) {
+    if (pick.separator) heading = pick;
+    else if (matchesFilter(pick, query)) {
+      if (heading) kept.push(heading);
+      heading = undefined;
+      kept.push(pick);
+    }
+  }
+  return kept;
 }
 
 export interface ScalePick {

@@ -1,5 +1,7 @@
-// Hosts the results UI (webview/): a webview view in the panel area (one run or one sweep at a time)
-// and editor panels (`wdlab.results`) for wide comparisons, restored after a reload by a serializer.
+// Hosts the results UI (webview/): editor panels (`wdlab.results`), restored after a reload by a
+// serializer — Show Results retargets one results editor (a row of charts needs the editor area's
+// room, not the bottom panel's), Compare Runs opens one per comparison — and a webview view in the
+// panel area for those who want the results beside their editors.
 // The host is the webview's only door to files: it sends runs and records (on `ready`, then live as
 // runs train) and performs exports with a save dialog.
 import { randomBytes } from 'node:crypto';
@@ -153,6 +155,8 @@ export class ResultsHost
   private webviewView?: vscode.WebviewView;
   private viewRuns: { runIds: string[]; title?: string } = { runIds: [] };
   private readonly panels = new Set<{ panel: vscode.WebviewPanel; session: ResultsSession }>();
+  /** The editor Show Results reuses (one per window). */
+  private resultsEditor?: { panel: vscode.WebviewPanel; session: ResultsSession };
   private nextSession = 1;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -200,6 +204,36 @@ export class ResultsHost
     }
   }
 
+  /**
+   * Shows runs in the results editor: the one Show Results opened before (its runs replaced), else a
+   * new editor tab. The focus stays where it was (clicking through the Runs view keeps it there).
+   */
+  showInEditor(runIds: string[], title?: string): vscode.WebviewPanel {
+    // The panel-area view, when someone opens it, shows the same runs.
+    this.viewRuns = { runIds, title };
+    const name = title ? `Results: ${title}` : 'Results';
+    const current = this.resultsEditor;
+    if (current) {
+      current.panel.title = name;
+      current.session.show(runIds, name);
+      void this.rememberPanel(name, runIds);
+      current.panel.reveal(undefined, true);
+      return current.panel;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      RESULTS_PANEL_TYPE,
+      name,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
+      this.webviewOptions(),
+    );
+    const entry = this.setUpPanel(panel, runIds, name);
+    this.resultsEditor = entry;
+    panel.onDidDispose(() => {
+      if (this.resultsEditor === entry) this.resultsEditor = undefined;
+    });
+    return panel;
+  }
+
   /** Opens an editor panel comparing runs. */
   openPanel(runIds: string[], title: string): vscode.WebviewPanel {
     const panel = vscode.window.createWebviewPanel(
@@ -239,10 +273,21 @@ export class ResultsHost
     const remembered = this.context.workspaceState.get<Record<string, string[]>>(PANEL_RUNS_KEY, {});
     const runIds = kept.length > 0 ? kept : (remembered[panel.title] ?? []);
     panel.webview.options = this.webviewOptions();
-    this.setUpPanel(panel, runIds, panel.title);
+    const entry = this.setUpPanel(panel, runIds, panel.title);
+    // The results editor of the last session becomes this one's: Show Results keeps reusing one tab.
+    if (!this.resultsEditor && /^Results(: |$)/.test(panel.title)) {
+      this.resultsEditor = entry;
+      panel.onDidDispose(() => {
+        if (this.resultsEditor === entry) this.resultsEditor = undefined;
+      });
+    }
   }
 
-  private setUpPanel(panel: vscode.WebviewPanel, runIds: string[], title: string): void {
+  private setUpPanel(
+    panel: vscode.WebviewPanel,
+    runIds: string[],
+    title: string,
+  ): { panel: vscode.WebviewPanel; session: ResultsSession } {
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'wdlab.svg');
     const session = new ResultsSession(this.nextSession++, 'panel', panel.webview, this);
     session.show(runIds, title);
@@ -254,6 +299,7 @@ export class ResultsHost
       session.dispose();
       this.panels.delete(entry);
     });
+    return entry;
   }
 
   private async rememberPanel(title: string, runIds: string[]): Promise<void> {

@@ -8,9 +8,22 @@ import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricRecord } from '../protocol/records';
 import type { RunView } from '../protocol/runs';
+import { mayBeLiveInSlurm } from '../runner/executors/slurm';
+import { SlurmWatch } from '../runner/executors/slurmWatch';
+import { specFromJson } from '../runner/runFacts';
 import { damagedRun, type RunInfo, reconcileStatus, runFiles } from '../runner/runStore';
 import { toRunView } from '../runner/runView';
+import type { ExperimentSpec } from '../spec/types';
 import { MetricsFollower, readFinalMetrics } from './metricsTail';
+
+/** A run's resolved spec.json; undefined while it is missing or when it is damaged. */
+async function readSpec(dir: string): Promise<ExperimentSpec | undefined> {
+  try {
+    return specFromJson(JSON.parse(await readFile(runFiles(dir).spec, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
 
 export interface CatalogRun {
   id: string;
@@ -20,6 +33,8 @@ export interface CatalogRun {
   final: Record<string, number>;
   /** Whether this window's extension host owns (trains) the run. */
   own: boolean;
+  /** spec.json, resolved (written once, before the run starts): the mechanism verdict's facts. */
+  spec?: ExperimentSpec;
 }
 
 export interface RecordsEvent {
@@ -62,6 +77,9 @@ export class RunCatalog implements vscode.Disposable {
   /** Runs this extension host trains (ids), so that their items offer Stop. */
   readonly ownRuns = new Set<string>();
 
+  /** Slurm's live state of Slurm runs (PENDING and its reason, RUNNING): asked asynchronously (squeue). */
+  private readonly slurm = new SlurmWatch();
+
   constructor(
     private runsDir: string,
     private readonly log: vscode.LogOutputChannel,
@@ -82,7 +100,9 @@ export class RunCatalog implements vscode.Disposable {
       return;
     }
     for (const name of names) {
-      if (!this.runs.has(name)) this.touch(join(this.runsDir, name), { runJson: true });
+      // `.slurm/` holds Slurm array scripts and outputs, not a run.
+      if (!this.runs.has(name) && !name.startsWith('.'))
+        this.touch(join(this.runsDir, name), { runJson: true });
     }
   }
 
@@ -120,7 +140,7 @@ export class RunCatalog implements vscode.Disposable {
 
   view(id: string): RunView | undefined {
     const run = this.runs.get(id);
-    return run && toRunView(run.info);
+    return run && toRunView(run.info, run.spec);
   }
 
   /** Resolves once the first full scan is done. */
@@ -279,6 +299,7 @@ export class RunCatalog implements vscode.Disposable {
         // Read-only runs directory: show it as it is.
       }
     }
+    info = this.slurm.decorate(dir, info);
     const previous = this.runs.get(id);
     const final = previous && previous.info.status === info.status ? previous.final : undefined;
     const run: CatalogRun = {
@@ -287,6 +308,7 @@ export class RunCatalog implements vscode.Disposable {
       info,
       final: final ?? (await readFinalMetrics(runFiles(dir).metrics)),
       own: this.ownRuns.has(id),
+      spec: previous?.spec ?? (await readSpec(dir)),
     };
     this.runs.set(id, run);
     if (withEvent && (!previous || JSON.stringify(previous.info) !== JSON.stringify(info))) {
@@ -300,11 +322,19 @@ export class RunCatalog implements vscode.Disposable {
    */
   private schedulePoll(): void {
     const live = this.list().some(
-      (r) => !r.own && (r.info.status === 'running' || r.info.status === 'queued'),
+      (r) =>
+        !r.own && (r.info.status === 'running' || r.info.status === 'queued' || mayBeLiveInSlurm(r.info)),
     );
     if (!live || this.pollTimer) return;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
+      // Slurm runs: squeue's state, and the end of a task that died without writing it (slurmWatch.ts).
+      void this.slurm
+        .refresh(this.list())
+        .then((dirs) => {
+          for (const dir of dirs) this.touch(dir, { runJson: true });
+        })
+        .catch((e) => this.log.warn(`asking Slurm: ${(e as Error).message}`));
       for (const r of this.list()) {
         if (!r.own && (r.info.status === 'running' || r.info.status === 'queued')) {
           this.touch(r.dir, { runJson: true, metrics: true });

@@ -2,6 +2,7 @@
 // of one trial shows its run directly under the spec name.
 import * as vscode from 'vscode';
 import type { RunStatus } from '../protocol/runs';
+import { describeSlurm } from '../runner/executors/slurm';
 import type { CatalogRun, RunCatalog } from './runCatalog';
 
 export type RunsNode =
@@ -25,10 +26,15 @@ const percent = (x: number | undefined) => (x === undefined ? undefined : `${(x 
 export function describeRun(run: CatalogRun): string {
   const { info, final } = run;
   const acc = percent(final['test/accuracy']);
+  // A Slurm run: Slurm's word while queued ("queued · PENDING (Resources)"), and why it ended early.
+  const slurm = describeSlurm(info);
+  if (slurm && info.status === 'queued') return `queued · ${slurm}`;
+  if (slurm && (info.status === 'interrupted' || info.status === 'cancelled'))
+    return `${info.status}: ${slurm.split(';')[0]}${acc ? ` · ${acc}` : ''}`;
   switch (info.status) {
     case 'running': {
       const p = info.progress;
-      if (!p) return 'running';
+      if (!p) return slurm ? `running · ${slurm}` : 'running';
       const done = p.totalSteps > 0 ? ` · ${Math.floor((100 * p.step) / p.totalSteps)}%` : '';
       return `running · epoch ${Math.min(p.epochs, Math.floor(p.epoch) + 1)}/${p.epochs}${done}`;
     }
@@ -139,7 +145,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.description = describeRun(run);
     const [icon, color] = STATUS_ICON[info.status] ?? ['question', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = `wdlab.run.${info.status}${this.catalog.ownRuns.has(run.id) ? '.own' : ''}`;
+    // `.own`: this window trains it; `.slurm`: Slurm does (both offer Stop while live).
+    item.contextValue = `wdlab.run.${info.status}${this.catalog.ownRuns.has(run.id) ? '.own' : info.executor?.kind === 'slurm' ? '.slurm' : ''}`;
     item.resourceUri = vscode.Uri.file(run.dir);
     item.command = {
       command: 'wdlab.showResults',
@@ -152,9 +159,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (info.trial.count > 1) md.appendMarkdown(` (trial ${info.trial.index + 1} of ${info.trial.count})`);
     md.appendMarkdown('\n\n');
     if (info.status === 'failed' && info.error) md.appendCodeblock(info.error.message, 'text');
+    const ex = info.executor;
+    if (ex?.kind === 'slurm') {
+      const task = ex.jobId ? `job ${ex.jobId}, task ${ex.arrayIndex}` : 'not submitted';
+      md.appendMarkdown(`Slurm: ${task}${ex.node ? ` on ${ex.node}` : ''}`);
+      if (ex.state) md.appendMarkdown(` — ${ex.state}${ex.reason ? `: ${ex.reason}` : ''}`);
+      md.appendMarkdown('\n\n');
+    }
     if (info.backend) {
       md.appendMarkdown(`Backend: ${info.backend.name} on ${info.backend.device}\n\n`);
-      // Why `auto` passed over the faster backends (issue 7: the choice and the reasons, in the UI too).
+      // Why `auto` passed over the faster backends (the choice and the reasons are shown in the UI too).
       for (const s of info.backend.skipped) md.appendText(`Skipped ${s.name}: ${s.reason}\n\n`);
       if (info.backend.hint) md.appendMarkdown(`$(zap) Faster: ${info.backend.hint}\n\n`);
     }

@@ -1,23 +1,23 @@
-// Semantic diagnostics and a CodeLens for *.wdlab.json, from the shared validator (src/spec), so the
+// Diagnostics, quick fixes and a CodeLens for *.wdlab.json, from the shared validator (src/spec), so the
 // editor says exactly what `wdlab validate` says, at the same places.
 //
-// Overlap with VS Code's JSON language service: the manifest's jsonValidation gives completion, hover
-// and schema checks, and the JSON service reports schema violations as warnings ("Property momentun is
-// not allowed"). The shared validator reports those too, as errors, with better messages ("did you
-// mean", the JSON path) and the same severity that makes `wdlab run` refuse the spec, plus everything a
-// schema cannot express (sweep paths and values, cross-field rules). We report all validator
-// diagnostics under source "wdlab" and accept that a schema violation shows twice (a "json" warning
-// and a "wdlab" error): filtering by the JSON service's ranges would race its asynchronous results and
-// drop the more helpful message.
+// Each problem is reported once, here: syntax errors, schema violations (with "did you mean" and the JSON
+// path, as errors, the severity that makes `wdlab run` refuse the spec) and everything a schema cannot
+// express (sweep paths and values, cross-field rules). VS Code's JSON language service never sees these
+// files: they have a language of their own, whose completion and hover come from the same schema without
+// its validation (specLanguage.ts). A "did you mean" comes with a quick fix that writes the suggestion.
 import * as vscode from 'vscode';
 import { loadSpecText, type SpecLoadResult } from '../spec';
 import { DatasetQuickFix, datasetDiagnostics, forgetDatasetDiagnostics } from './datasetDiagnostics';
+import { registerSpecLanguage } from './specLanguage';
 
 export const isSpecDocument = (doc: vscode.TextDocument): boolean => /\.wdlab\.json$/i.test(doc.uri.path);
 
 const DEBOUNCE_MS = 250;
 
-export class SpecDiagnostics implements vscode.Disposable, vscode.CodeLensProvider {
+export class SpecDiagnostics
+  implements vscode.Disposable, vscode.CodeLensProvider, vscode.CodeActionProvider
+{
   readonly collection = vscode.languages.createDiagnosticCollection('wdlab');
   private readonly cache = new Map<string, { version: number; result: SpecLoadResult }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -39,7 +39,11 @@ export class SpecDiagnostics implements vscode.Disposable, vscode.CodeLensProvid
         this.collection.delete(doc.uri);
         forgetDatasetDiagnostics(doc.uri);
       }),
+      registerSpecLanguage(),
       vscode.languages.registerCodeLensProvider({ pattern: '**/*.wdlab.json' }, this),
+      vscode.languages.registerCodeActionsProvider({ pattern: '**/*.wdlab.json' }, this, {
+        providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+      }),
       vscode.languages.registerCodeActionsProvider({ pattern: '**/*.wdlab.json' }, new DatasetQuickFix(), {
         providedCodeActionKinds: DatasetQuickFix.kinds,
       }),
@@ -133,6 +137,42 @@ export class SpecDiagnostics implements vscode.Disposable, vscode.CodeLensProvid
       }),
     );
     return lenses;
+  }
+
+  /**
+   * "Replace with 'momentum'": the quick fix of a problem whose message says "did you mean". The
+   * suggestion comes from the validator's result for the document's version (matched by range), and
+   * replaces the key or string value the problem points at.
+   */
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    _range: vscode.Range,
+    context: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    const wdlab = context.diagnostics.filter((d) => d.source === 'wdlab');
+    if (wdlab.length === 0) return actions;
+    const found = this.analyze(doc).diagnostics;
+    for (const d of wdlab) {
+      const offset = doc.offsetAt(d.range.start);
+      const length = doc.offsetAt(d.range.end) - offset;
+      const suggestion = found.find((f) => f.offset === offset && f.length === length)?.suggestion;
+      if (suggestion === undefined) continue;
+      let current: unknown;
+      try {
+        current = JSON.parse(doc.getText(d.range));
+      } catch {
+        continue;
+      }
+      if (typeof current !== 'string') continue;
+      const action = new vscode.CodeAction(`Replace with '${suggestion}'`, vscode.CodeActionKind.QuickFix);
+      action.edit = new vscode.WorkspaceEdit();
+      action.edit.replace(doc.uri, d.range, JSON.stringify(suggestion));
+      action.diagnostics = [d];
+      action.isPreferred = true;
+      actions.push(action);
+    }
+    return actions;
   }
 
   dispose(): void {

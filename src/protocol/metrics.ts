@@ -2,7 +2,7 @@
 // metrics.jsonl, with the chart section it belongs to, what it means and the paper's section. The engine
 // builds keys through `metricKey`, so a key that is not here cannot be emitted; the results UI takes its
 // sections, order and "?" help from here; the README's metric table is rendered from here
-// (`wdlab metrics --markdown`, checked by test/unit/docs/metricTable.test.ts).
+// (`wdlab metrics --markdown`, checked by test/unit/cli/metricTable.test.ts).
 
 /** Chart sections of the results UI, in the paper's order. */
 export type MetricFamily = 'accuracyLoss' | 'lr' | 'mechanism1' | 'mechanism2' | 'mechanism3' | 'other';

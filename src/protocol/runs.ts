@@ -63,6 +63,14 @@ export interface RunView {
 export interface RunFacts {
   /** `optimizer.type`: sgd, adam, kfac-f, kfac-g, ... */
   optimizer: string;
+  /** Its display name (SGD, K-FAC-F, E-KFAC-G, ...), from the optimizer's descriptor. */
+  optimizerName: string;
+  /** The paper's optimizer whose expectations apply: itself, or the one it derives from (E-KFAC: K-FAC). */
+  paperOptimizer: 'sgd' | 'adam' | 'kfac-f' | 'kfac-g';
+  /** Whether the paper itself trained this optimizer. */
+  inPaper: boolean;
+  /** The metric its Mechanism 1 effective LR is logged under; absent where none is defined (K-FAC). */
+  effectiveLr?: 'effectiveLr' | 'effectiveLrAdam';
   /** `model.batchNorm`. */
   batchNorm: boolean;
   /** `regularization.type`: none, l2, weightDecay. */

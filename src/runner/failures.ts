@@ -1,5 +1,5 @@
 // What a failed trial's reason says to a user: the trainer's own messages are already written for people;
-// a few errors from below (the WebAssembly runtime) are not, and get what to do added (engines.md: the wasm
+// a few errors from below (the WebAssembly runtime) are not, and get what to do added (docs/engines.md: the wasm
 // backend runs in 32-bit memory, which the paper's wide ResNet32 at batch 128 overflows).
 const WASM_OUT_OF_MEMORY = /memory access out of bounds|Out of memory|Cannot allocate Wasm memory/i;
 

@@ -1,4 +1,4 @@
-// The run store (architecture.md): plain files under the runs directory (default `.wdlab/runs/`).
+// The run store (docs/architecture.md): plain files under the runs directory (default `.wdlab/runs/`).
 //
 //   <yyyymmdd-hhmmss>-<name>[-t<trial>]/   (one folder per trial of a sweep: -t1, -t2, ...)
 //     spec.json       the fully resolved trial spec
@@ -29,6 +29,7 @@ import type { PaperSetup, RunStatus } from '../protocol/runs';
 import { resolveSpec } from '../spec';
 import { paperSetup } from '../spec/setup';
 import type { ExperimentSpec, Trial } from '../spec/types';
+import type { ExecutorRecord } from './executors/record';
 
 export interface RunInfo {
   id: string;
@@ -60,6 +61,8 @@ export interface RunInfo {
   warnings?: string[];
   /** How many times it was resumed. */
   resumes?: number;
+  /** Absent: a local trainer process. Slurm: the array job and task that run it (runner/executors/). */
+  executor?: ExecutorRecord;
 }
 
 export const DEFAULT_RUNS_DIR = join('.wdlab', 'runs');
@@ -334,7 +337,9 @@ function isAlive(pid: number | undefined): boolean {
  */
 export function reconcileStatus(runDir: string, info: RunInfo): RunInfo {
   const live = info.status === 'queued' || info.status === 'running';
-  if (!live || info.host !== hostname() || isAlive(info.ownerPid)) return info;
+  // A Slurm run's owner is its array task, judged by Slurm (executors/slurm.ts reconcileSlurmRuns).
+  if (!live || info.executor?.kind === 'slurm' || info.host !== hostname() || isAlive(info.ownerPid))
+    return info;
   const next: RunInfo = { ...info, status: 'interrupted', endedAt: info.endedAt ?? new Date().toISOString() };
   try {
     writeRunInfo(runDir, next);

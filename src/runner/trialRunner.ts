@@ -1,5 +1,5 @@
 // Runs one trial in a trainer child process and keeps its run directory true to what happened
-// (architecture.md, data flow steps 2-4). The trainer appends each record to metrics.jsonl itself, whole,
+// (docs/architecture.md, data flow steps 2-4). The trainer appends each record to metrics.jsonl itself, whole,
 // before reporting it (one writer for records and checkpoints, consistent even if this process dies);
 // this side owns run.json: status, backend, progress, and how the trial ended.
 import { type ChildProcess, fork } from 'node:child_process';
@@ -8,11 +8,12 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricRecord, TrainingProgress } from '../protocol/records';
 import type { RunStatus } from '../protocol/runs';
+import { DATASET_CLASSES } from '../spec/catalog';
 import type { ExperimentSpec } from '../spec/types';
 import { isEngineNoise } from './failures';
 import { type FromTrainer, isFromTrainer, type ToTrainer } from './protocol';
 import { type RunInfo, readMetrics, readRunInfo, runFiles, writeRunInfo } from './runStore';
-import { lossWarnings } from './warnings';
+import { runWarnings } from './warnings';
 
 export interface TrialRunnerOptions {
   /** The trainer bundle to fork; defaults to `trainer.js` beside the running bundle. */
@@ -225,7 +226,8 @@ export class TrialRunner extends EventEmitter<TrialRunnerEvents> {
     closeSync(log);
 
     const result = this.outcome(done, exit);
-    const warnings = result.status === 'completed' ? lossWarnings(first, final) : [];
+    const warnings =
+      result.status === 'completed' ? runWarnings(first, final, DATASET_CLASSES[spec.data.dataset]) : [];
     this.update({
       status: result.status,
       warnings: warnings.length > 0 ? warnings : undefined,

@@ -8,6 +8,7 @@
 //   activations  batch x (input + every layer's output) x 4 bytes x ACTIVATION_COPIES: what the backward
 //                pass keeps (the layer's output, BN's normalised output, the ReLU's output), the gradient
 //                flowing through it and the temporaries beside it
+import { backendDescriptor } from './backends';
 import { networkLayout } from './layout';
 import { optimizerDescriptor } from './optimizers';
 import type { ExperimentSpec } from './types';
@@ -20,7 +21,7 @@ import type { ExperimentSpec } from './types';
 export const ACTIVATION_COPIES = 5;
 
 /** The most the wasm backend can address: 32-bit WebAssembly memory. */
-export const WASM_MEMORY_BYTES = 4 * 1024 ** 3;
+export const WASM_MEMORY_BYTES = backendDescriptor('wasm').capabilities.memoryLimitBytes!;
 
 export interface StepMemory {
   parameters: number;

@@ -182,11 +182,14 @@ function keyOf(node: Node): Node | undefined {
 export function locate(doc: SpecDocument, problem: Problem): SpecDiagnostic {
   const base = { severity: problem.severity, message: problem.message, path: formatPath(problem.segments) };
   let range = problem.range;
+  // A suggestion replaces the very node it was made for, so only a range placed exactly keeps it.
+  let placed = range !== undefined;
   if (!range) {
     if (!doc.root) range = { offset: 0, length: 0 };
     else {
       const { node, exact } = findNode(doc.root, problem.segments);
       const key = keyOf(node);
+      placed = exact && (problem.anchor === 'value' || (problem.anchor === 'key' && key !== undefined));
       if (exact && problem.anchor === 'value') range = { offset: node.offset, length: node.length };
       else if (exact && problem.anchor === 'key' && key) range = { offset: key.offset, length: key.length };
       // A value the user did not write (a default): point at the nearest block that holds it.
@@ -194,5 +197,12 @@ export function locate(doc: SpecDocument, problem: Problem): SpecDiagnostic {
       else range = { offset: node.offset, length: 1 };
     }
   }
-  return { ...base, ...lineColumn(doc, range.offset), offset: range.offset, length: range.length };
+  const suggestion = placed && problem.suggestion !== undefined ? { suggestion: problem.suggestion } : {};
+  return {
+    ...base,
+    ...lineColumn(doc, range.offset),
+    offset: range.offset,
+    length: range.length,
+    ...suggestion,
+  };
 }

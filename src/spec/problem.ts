@@ -19,6 +19,8 @@ export interface Problem {
   message: string;
   /** An exact range when the path alone is ambiguous (the second of two duplicate keys). */
   range?: { offset: number; length: number };
+  /** The string the message's "did you mean" proposes for the key or string value the problem points at. */
+  suggestion?: string;
 }
 
 export function error(segments: Segment[], message: string, anchor: Anchor = 'value'): Problem {

@@ -1,10 +1,10 @@
-// The JSON Schema (schemas/experiment.schema.json, shared with VS Code's JSON service) and ajv
+// The JSON Schema (schemas/experiment.schema.json, also the editor's completion and hover) and ajv
 // validation against it, with ajv's errors rewritten as located, human messages.
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schemaJson from '../../schemas/experiment.schema.json';
 import { describeValue, formatPath, isPlainObject, pointerToSegments, type Segment } from './paths';
 import { error, type Problem } from './problem';
-import { didYouMean } from './suggest';
+import { closestMatch, didYouMean } from './suggest';
 
 /** The parts of JSON Schema this module reads. */
 export interface SchemaNode {
@@ -134,6 +134,12 @@ const COMPARISONS: Record<string, string> = {
   exclusiveMaximum: '<',
 };
 
+/** The problem with the candidate its "did you mean" names as its suggestion (for an editor's quick fix). */
+function suggesting(problem: Problem, word: string, candidates: readonly string[]): Problem {
+  const suggestion = closestMatch(word, candidates);
+  return suggestion === undefined ? problem : { ...problem, suggestion };
+}
+
 function humanize(e: ErrorObject, segments: Segment[]): Problem {
   const subject = formatPath(segments) || 'the spec';
   const got = `(got ${describeValue(e.data)})`;
@@ -148,10 +154,18 @@ function humanize(e: ErrorObject, segments: Segment[]): Problem {
       if ((segments.length === 1 && segments[0] === 'sweep') || inCase) {
         if (key in NOT_SWEEPABLE) return error(at, `"${key}" cannot be swept (${NOT_SWEEPABLE[key]})`, 'key');
         const where = inCase ? ` in ${subject}` : '';
-        return error(at, `unknown sweep path "${key}"${where}${didYouMean(key, allowed)}`, 'key');
+        return suggesting(
+          error(at, `unknown sweep path "${key}"${where}${didYouMean(key, allowed)}`, 'key'),
+          key,
+          allowed,
+        );
       }
       const where = segments.length === 0 ? 'the spec' : subject;
-      return error(at, `unknown key "${key}" in ${where}${didYouMean(key, allowed)}`, 'key');
+      return suggesting(
+        error(at, `unknown key "${key}" in ${where}${didYouMean(key, allowed)}`, 'key'),
+        key,
+        allowed,
+      );
     }
     case 'required': {
       const missing = String(params.missingProperty);
@@ -167,14 +181,13 @@ function humanize(e: ErrorObject, segments: Segment[]): Problem {
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]) ?? [];
       const list = allowed.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-      const hint =
-        typeof e.data === 'string'
-          ? didYouMean(
-              e.data,
-              allowed.filter((v): v is string => typeof v === 'string'),
-            )
-          : '';
-      return error(segments, `${subject} must be one of: ${list} ${got}${hint}`);
+      if (typeof e.data !== 'string') return error(segments, `${subject} must be one of: ${list} ${got}`);
+      const words = allowed.filter((v): v is string => typeof v === 'string');
+      return suggesting(
+        error(segments, `${subject} must be one of: ${list} ${got}${didYouMean(e.data, words)}`),
+        e.data,
+        words,
+      );
     }
     case 'const':
       return error(segments, `${subject} must be ${describeValue(params.allowedValue)} ${got}`);

@@ -224,4 +224,9 @@ export interface SpecDiagnostic {
   /** 0-based character offset and length of the node, for editors. */
   offset: number;
   length: number;
+  /**
+   * What the message's "did you mean" proposes instead of the key or string value at offset/length (its
+   * text without quotes): an editor's quick fix writes it there.
+   */
+  suggestion?: string;
 }

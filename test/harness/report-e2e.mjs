@@ -1,10 +1,17 @@
 // A real-browser check of the results UI, through the static report: three tiny real runs trained by
 // the CLI (`wdlab run`), `wdlab report` writes one HTML file, headless Chromium opens it from file://.
-// Asserts no console errors and no CSP violations; a chart per discovered metric in the right family;
-// drawn pixels; the legend lists every run with its sweep values; log y toggles and redraws; Mechanism 1
-// opens on log y; CSV and PNG export fall back to downloads; group-by draws mean + band; the theme is
-// re-read when the body class changes; the empty state; and the live path (host messages in batches).
-// Screenshots: test/.tmp/report.png (what users see), report-grouped.png, report-dark.png, report-live.png.
+// Asserts no console errors and no CSP violations; a chart per discovered metric in the right family,
+// one per per-layer metric (not one per layer); drawn pixels; the legend lists every run with its sweep
+// values; the layer picker (all / scale-invariant from run.json / one layer) changes what is drawn and
+// exported; the layers × steps heatmap; the chart filter; the legend stays in view while scrolling; log
+// y toggles and redraws; Mechanism 1 opens on log y; CSV and PNG export fall back to downloads (an
+// accuracy's CSV says its values are fractions); group-by draws mean + band; every run's colour is on
+// the chart with WCAG contrast ≥ 3:1 against its background, in the light look and again after the
+// theme changes to dark (body class + variables, as VS Code does); the empty state; and the live path.
+// Screenshots: test/.tmp/report.png (light, what users see), report-layers.png (scale-invariant
+// layers), report-heatmap.png, report-filter.png, report-sticky.png (scrolled, legend in view),
+// report-grouped.png, report-dark.png, report-live.png, report-verdict.png (the mechanism verdict card,
+// first in the results: a row per mechanism, the accuracy against the seed spread, the paper's expectation).
 //
 // Usage: node test/harness/report-e2e.mjs   (after setup.sh and `node scripts/build.mjs`)
 import assert from 'node:assert/strict';
@@ -13,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { artifactsDir, launchBrowser, repoRoot } from './workbench.mjs';
+import { artifactsDir, launchBrowser, repoRoot, seriesContrastInPage } from './workbench.mjs';
 
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 if (!existsSync(chromium)) throw new Error(`no Chromium at ${chromium}: run \`bash test/harness/setup.sh\``);
@@ -40,7 +47,8 @@ const spec = {
   data: { dataset: 'synthetic-vectors', trainSize: 256, testSize: 128 },
   model: { arch: 'mlp', hidden: [32], batchNorm: true },
   optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
-  regularization: { type: 'weightDecay', coefficient: 0.0005 },
+  // Strong enough to part the curves in 24 steps: every run's colour must be visible on the charts.
+  regularization: { type: 'weightDecay', coefficient: 0.05 },
   training: { epochs: 3, batchSize: 32, backend: 'wasm', logEverySteps: 2 },
   sweep: { 'regularization.type': ['none', 'weightDecay'] },
 };
@@ -117,16 +125,20 @@ try {
     ['train/loss', 'accuracyLoss'],
     ['test/accuracy', 'accuracyLoss'],
     ['lr', 'lr'],
-    ['weightNorm/fc1', 'mechanism1'],
-    ['effectiveLr/fc1', 'mechanism1'],
+    ['weightNorm', 'mechanism1'],
+    ['effectiveLr', 'mechanism1'],
     ['jacobianNorm', 'mechanism2'],
   ]) {
     assert.equal(chartOf(id)?.family, family, `chart ${id} in ${family}: ${JSON.stringify(charts)}`);
     assert.ok(chartOf(id).canvas, `canvas of ${id}`);
   }
-  step(`${charts.length} charts in ${families.length} families`);
+  // Per-layer metrics are one chart each with a layer picker, however many layers the model has.
+  const perLayer = charts.filter((c) => c.family === 'mechanism1').map((c) => c.id);
+  assert.ok(!perLayer.some((id) => id.includes('/')), `no chart per layer: ${perLayer}`);
+  assert.equal(new Set(perLayer).size, perLayer.length);
+  step(`${charts.length} charts in ${families.length} families; Mechanism 1: ${perLayer.join(', ')}`);
 
-  // The Table 1 view (issue 6): one row (synthetic-vectors, mlp [32], BN), columns SGD baseline / WD;
+  // The Table 1 view: one row (synthetic-vectors, mlp [32], BN), columns SGD baseline / WD;
   // the WD cell holds the two seeds (mean ± std, n=2).
   const table = await page.$$eval('.wd-across [data-view="paper-table"] table', (ts) =>
     ts.map((t) => ({
@@ -144,6 +156,54 @@ try {
     await page.waitForSelector('.wd-across [data-scatter="jacobianNorm|generalizationGap"][data-drawn]');
     step('Table 1 view and the Jacobian-norm vs generalization-gap scatter drawn');
   } else step('Table 1 view drawn');
+
+  // The mechanism verdict card (src/protocol/verdict.ts, webview/ui/verdict.ts): the runs differ only in
+  // the regularizer, so it comes first in the results, one contrast (weight decay, seeds 1 and 2, vs none),
+  // a row per mechanism with its verdict, the accuracy against the seed spread and the paper's expectation.
+  const firstView = await page.$eval('.wd-charts > :first-child', (e) => e.dataset.view);
+  assert.equal(firstView, 'verdict', 'the verdict is the first thing in the results');
+  const verdictCards = await page.$$eval('.wd-verdict:not([hidden]) .wd-verdict-card', (cards) =>
+    cards.map((c) => ({
+      title: c.querySelector('.wd-card-title').textContent,
+      rows: [...c.querySelectorAll('tbody tr')].map((tr) => ({
+        mechanism: tr.dataset.mechanism,
+        verdict: tr.dataset.verdict,
+        expected: tr.classList.contains('wd-verdict-expected'),
+        label: tr.querySelector('.wd-verdict-badge').textContent,
+        measured: tr.querySelector('.wd-verdict-signature').textContent,
+      })),
+      accuracy: c.querySelector('.wd-verdict-accuracy').textContent,
+      paper: c.querySelector('.wd-verdict-expectation').textContent,
+    })),
+  );
+  step(`verdict: ${JSON.stringify(verdictCards)}`);
+  assert.equal(verdictCards.length, 1, 'one contrast: weightDecay vs none');
+  const [verdict] = verdictCards;
+  assert.match(verdict.title, /^tiny · SGD \+ BN · weight decay λ = 0\.05 vs none$/);
+  assert.deepEqual(
+    verdict.rows.map((r) => r.mechanism),
+    ['1', '2', '3'],
+  );
+  for (const r of verdict.rows) {
+    assert.ok(['shows', 'does not show', 'not measured', 'cannot apply'].includes(r.verdict), r.verdict);
+    assert.ok(r.label && r.measured, `row ${r.mechanism} has a verdict and what was measured`);
+  }
+  assert.deepEqual(
+    verdict.rows.map((r) => r.expected),
+    [true, false, false],
+    'the paper expects Mechanism 1 for SGD + BN',
+  );
+  assert.match(verdict.rows[0].measured, /effective LR ×/);
+  assert.equal(verdict.rows[2].verdict, 'cannot apply', 'SGD has no damping');
+  assert.match(verdict.accuracy, /^Test accuracy: weight decay \d+\.\d% \(mean of 2\) vs none \d+\.\d%/);
+  assert.match(verdict.accuracy, /within seed noise|beyond the seed spread/);
+  assert.match(verdict.paper, /^Paper: SGD with BN: Mechanism 1/);
+  const [verdictBox, acrossBox] = await Promise.all(
+    ['.wd-verdict', '.wd-across'].map((s) => page.locator(s).evaluate((e) => e.getBoundingClientRect().top)),
+  );
+  assert.ok(verdictBox < acrossBox, 'the verdict sits above the Across runs section');
+  await page.locator('.wd-verdict').screenshot({ path: join(artifactsDir, 'report-verdict.png') });
+  step(`verdict card first: ${verdict.rows.map((r) => `${r.mechanism} ${r.verdict}`).join(', ')}`);
   const card = (id) => page.locator(`.wd-card[data-chart="${id}"]`);
   /** Pixels that differ from the chart's background (its top-left corner), and a hash of the image. */
   const pixels = (id) =>
@@ -174,7 +234,7 @@ try {
 
   // Mechanism 1 opens on log y; the loss does not; toggling log y redraws the chart.
   assert.equal(
-    await card('effectiveLr/fc1')
+    await card('effectiveLr')
       .getByRole('button', { name: /Logarithmic y/ })
       .getAttribute('aria-pressed'),
     'true',
@@ -185,6 +245,143 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('.wd-card:not([data-drawn])').length === 0);
   for (const { id } of charts) assert.ok((await pixels(id)).drawn > 100, `chart ${id} drawn`);
   await page.screenshot({ path: join(artifactsDir, 'report.png'), fullPage: true });
+
+  // Colours in the light look: each run's legend colour is drawn on the charts, ≥ 3:1 against them.
+  const light = await page.evaluate(seriesContrastInPage, '.wd-card[data-drawn] .wd-card-body canvas');
+  step(`light: background ${light.background}, series ${JSON.stringify(light.series)}`);
+  assert.deepEqual(light.background, [255, 255, 255]);
+  assert.equal(light.series.length, 3);
+  for (const s of light.series) {
+    assert.ok(s.ratio >= 3, `light: ${s.css} has ${s.ratio}:1`);
+    assert.ok(s.pixels >= 20, `light: a line in ${s.css} is on the chart (${s.pixels} px)`);
+  }
+  assert.equal(new Set(light.series.map((s) => s.css)).size, 3, 'three runs, three colours');
+
+  // The layer picker: all layers, the scale-invariant ones (fc1, followed by BN; run.json says so), one.
+  const wn = card('weightNorm');
+  const picker = wn.getByRole('combobox', { name: /Layers of weightNorm/ });
+  const options = await picker
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => ({ value: o.value, label: o.textContent, disabled: o.disabled })));
+  step(
+    `weightNorm layer picker: ${options.map((o) => `${o.label}${o.disabled ? ' (off)' : ''}`).join(' | ')}`,
+  );
+  assert.equal(options[0].value, 'all');
+  assert.equal(options[1].value, 'scaleInvariant');
+  assert.equal(options[1].disabled, false, 'BN: fc1 is scale-invariant');
+  const layerValues = options.slice(2).map((o) => o.value);
+  assert.ok(layerValues.includes('layer:fc1'), `layers: ${layerValues}`);
+  assert.ok(layerValues.length >= 2, 'fc1 and the classifier');
+  assert.match(options.find((o) => o.value === 'layer:fc1').label, /fc1 · scale-invariant/);
+  const metricsInCsv = async () => {
+    const [dl] = await Promise.all([
+      page.waitForEvent('download'),
+      wn.getByRole('button', { name: /as CSV/ }).click(),
+    ]);
+    const lines = readFileSync(await dl.path(), 'utf8')
+      .trimEnd()
+      .split('\r\n')
+      .slice(1);
+    return [...new Set(lines.map((l) => l.split(',').at(-3)))].sort();
+  };
+  const allLayers = layerValues.map((v) => `weightNorm/${v.slice('layer:'.length)}`).sort();
+  assert.deepEqual(await metricsInCsv(), allLayers, 'all layers: a line per run and layer');
+  const wnAll = await pixels('weightNorm');
+  await picker.selectOption('scaleInvariant');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('.wd-card[data-chart="weightNorm"] select');
+    return s && s.value === 'scaleInvariant';
+  });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.deepEqual(await metricsInCsv(), ['weightNorm/fc1'], 'scale-invariant: fc1 only');
+  assert.notEqual((await pixels('weightNorm')).hash, wnAll.hash, 'the chart redrew');
+  await wn.scrollIntoViewIfNeeded();
+  await wn.screenshot({ path: join(artifactsDir, 'report-layers.png') });
+  const other = layerValues.find((v) => v !== 'layer:fc1');
+  await picker.selectOption(other);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.deepEqual(await metricsInCsv(), [`weightNorm/${other.slice('layer:'.length)}`], 'one layer');
+  assert.equal(
+    await wn.locator('.wd-card-title').textContent(),
+    `weightNorm/${other.slice('layer:'.length)}`,
+  );
+  await picker.selectOption('all');
+  step('layer picker: all → scale-invariant (fc1) → one layer → all, in the chart and its CSV');
+
+  // The layers × steps heatmap: one per run, rows = layers, a colour scale; then back to lines.
+  await wn.getByRole('button', { name: /heatmap of weightNorm/ }).click();
+  await page.waitForSelector('.wd-card[data-chart="weightNorm"][data-mode="heatmap"] .wd-heatmap canvas');
+  const heat = await wn.locator('.wd-heatmap canvas').evaluateAll((cs) =>
+    cs.map((c) => {
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      const colours = new Set();
+      for (let i = 0; i < data.length; i += 4)
+        colours.add((data[i] >> 3) * 1024 + (data[i + 1] >> 3) * 32 + (data[i + 2] >> 3));
+      return { label: c.getAttribute('aria-label'), colours: colours.size };
+    }),
+  );
+  step(`heatmaps: ${JSON.stringify(heat)}`);
+  assert.equal(heat.length, 3, 'one heatmap per run');
+  for (const h of heat) {
+    assert.match(h.label, new RegExp(`${allLayers.length} layers × \\d+ steps`));
+    assert.ok(h.colours > 8, `a heatmap in colour: ${h.colours}`);
+  }
+  assert.match(await wn.locator('.wd-heat-scale').textContent(), /log scale/);
+  assert.equal(await wn.locator('.wd-card-body').isHidden(), true, 'the lines give way to the heatmap');
+  await wn.screenshot({ path: join(artifactsDir, 'report-heatmap.png') });
+  await wn.getByRole('button', { name: /heatmap of weightNorm/ }).click();
+  await page.waitForSelector('.wd-card[data-chart="weightNorm"][data-mode="lines"]');
+  assert.equal(await wn.locator('.wd-heatmaps').isHidden(), true, 'the heatmap gives way to the lines');
+  assert.equal(await wn.locator('.wd-card-body').isVisible(), true);
+  step('heatmap: 3 runs × layers, colour scale, back to lines');
+
+  // The chart filter: "damping"-style text keeps the charts whose key or title has it.
+  const visibleCards = () =>
+    page.$$eval('.wd-card', (cs) => cs.filter((c) => c.offsetParent !== null).map((c) => c.dataset.chart));
+  await page.fill('#wd-filter', 'weightnorm');
+  await page.waitForFunction(() =>
+    document.querySelector('.wd-filter-count')?.textContent.startsWith('1 of'),
+  );
+  assert.deepEqual(await visibleCards(), ['weightNorm']);
+  const shownFamilies = await page.$$eval('.wd-family', (s) =>
+    s.filter((x) => !x.hidden).map((x) => x.dataset.family),
+  );
+  assert.deepEqual(shownFamilies, ['mechanism1'], 'sections without a match hide');
+  await page.fill('#wd-filter', 'loss');
+  await page.waitForFunction(
+    () => !document.querySelector('.wd-filter-count')?.textContent.startsWith('1 of'),
+  );
+  const lossCards = await visibleCards();
+  assert.ok(lossCards.length >= 2 && lossCards.every((id) => /loss/i.test(id)), `loss: ${lossCards}`);
+  await page.screenshot({ path: join(artifactsDir, 'report-filter.png') });
+  await page.fill('#wd-filter', 'damping');
+  await page.waitForSelector('.wd-no-match:not([hidden])');
+  assert.match(await page.locator('.wd-no-match').textContent(), /No chart matches “damping”/);
+  await page.fill('#wd-filter', '');
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('.wd-card:not([hidden])').length === n,
+    charts.length,
+  );
+  step(
+    `filter: weightnorm → 1 chart, loss → ${lossCards.length}, damping → none, cleared → ${charts.length}`,
+  );
+
+  // The legend stays in view while the charts scroll under it.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.waitForFunction(() => window.scrollY > 300);
+  const legendBox = await page.locator('.wd-legend').evaluate((l) => {
+    const r = l.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, scrollY: window.scrollY };
+  });
+  assert.ok(
+    legendBox.top >= 0 && legendBox.bottom < 300,
+    `legend in view after scrolling: ${JSON.stringify(legendBox)}`,
+  );
+  await page.screenshot({ path: join(artifactsDir, 'report-sticky.png') });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  step(
+    `sticky legend: at ${legendBox.top.toFixed(0)}-${legendBox.bottom.toFixed(0)} px after scrolling ${legendBox.scrollY} px`,
+  );
   await logY.click();
   await page.waitForFunction(
     () =>
@@ -228,6 +425,17 @@ try {
   ]);
   const all = readFileSync(await allCsv.path(), 'utf8');
   assert.ok(all.includes(',effectiveLr/fc1,') && all.includes(',test/accuracy,'), 'the CSV of every chart');
+  assert.equal(all.split('\r\n')[0], 'run,label,metric,step,value', 'one header for every metric');
+  // Accuracy is drawn in percent; its CSV keeps the records' fractions and says so.
+  const [accCsv] = await Promise.all([
+    page.waitForEvent('download'),
+    card('test/accuracy')
+      .getByRole('button', { name: /as CSV/ })
+      .click(),
+  ]);
+  const [accHeader, accRow] = readFileSync(await accCsv.path(), 'utf8').split('\r\n');
+  assert.equal(accHeader, 'run,label,metric,step,value (fraction)');
+  assert.ok(Number(accRow.split(',').at(-1)) <= 1, `a fraction: ${accRow}`);
   step(`exports: ${rows.length} CSV rows, PNG ${png.length} bytes`);
 
   // Hiding a run in the legend takes its lines off every chart.
@@ -293,8 +501,26 @@ try {
   });
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   assert.deepEqual((await pixels('test/accuracy')).bg, [30, 30, 30], 'chart background follows the theme');
+  // Back to one line per run for the colour check, in the dark palette now.
+  await page.selectOption('#wd-group-by', '');
+  await page.waitForSelector('.wd-legend-item:not(.wd-group)');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const dark = await page.evaluate(seriesContrastInPage, '.wd-card[data-drawn] .wd-card-body canvas');
+  step(`dark: background ${dark.background}, series ${JSON.stringify(dark.series)}`);
+  assert.deepEqual(dark.background, [30, 30, 30]);
+  for (const s of dark.series) {
+    assert.ok(s.ratio >= 3, `dark: ${s.css} has ${s.ratio}:1`);
+    assert.ok(s.pixels >= 20, `dark: a line in ${s.css} is on the chart (${s.pixels} px)`);
+  }
+  assert.notDeepEqual(
+    dark.series.map((s) => s.css),
+    light.series.map((s) => s.css),
+    'the dark theme has its own palette',
+  );
   await page.screenshot({ path: join(artifactsDir, 'report-dark.png'), fullPage: false });
-  step('theme re-read on body class change');
+  step(
+    `theme re-read on body class change; min contrast light ${Math.min(...light.series.map((s) => s.ratio))}:1, dark ${Math.min(...dark.series.map((s) => s.ratio))}:1`,
+  );
 
   // ---- the empty state ----
   await page.goto(pathToFileURL(emptyFile).href);
@@ -304,6 +530,7 @@ try {
     /No runs selected — run an experiment or pick runs in the Runs view/,
   );
   assert.equal(await page.locator('.wd-card').count(), 0);
+  assert.equal(await page.locator('.wd-verdict').isHidden(), true, 'no runs: no verdict');
 
   // ---- live: runs and records arrive as host messages, in batches ----
   const report = JSON.parse(

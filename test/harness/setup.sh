@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the integration/UI test tools: Debian Chromium, then this folder's npm tools (code-server =
 # a real VS Code, Node 24 from npm, playwright-core, @vscode/test-electron), then the few native
-# modules VS Code's server needs, built against Node 24 (see /work/shared/reference/vscode-testing.md).
+# modules VS Code's server needs, built against Node 24 (see test/harness/README.md).
 #
 # Idempotent: a stamp file records the hash of package-lock.json and of this script; when it matches,
 # the npm part is skipped and a second run takes about a second.

@@ -4,14 +4,21 @@
 //      schema's properties; one is accepted, then the content is replaced by a tiny valid sweep and saved;
 //   2. run it from the command palette (Weight Decay Lab: Run Experiment) and wait for both trials to
 //      complete (run.json on disk, then the Runs view rows);
-//   3. Weight Decay Lab: Show Results: inside the results webview (iframe.webview > #active-frame) a
-//      chart canvas must have drawn pixels and the legend must list both runs;
+//   3. Weight Decay Lab: Show Results opens an editor tab with a row of charts above the fold; inside
+//      the results webview (iframe.webview > #active-frame) a chart canvas must have drawn pixels, the
+//      legend must list both runs, the mechanism verdict card must come first with a row per
+//      mechanism, and each run's colour must be on the charts with WCAG contrast ≥ 3:1 against their
+//      background in Dark Modern; the weightNorm chart's layer picker knows from run.json
+//      which layer is scale-invariant (BN) and draws one layer when asked;
 //   4. a chart's CSV button: the host's save dialog (in code-server the simple file dialog, a quick input
-//      holding a path) gets a path in the workspace; the file must appear with the CSV header.
-// Screenshots: test/.tmp/ui-flow/. Exit code 0 on success.
+//      holding a path) gets a path in the workspace; the file must appear with the CSV header;
+//   5. Preferences: Color Theme → Light Modern: the webview follows, with the light palette,
+//      every run's colour again on the charts at ≥ 3:1.
+// Screenshots: test/.tmp/ui-flow/ (5-runs-and-results.png: Dark Modern, 5b-layer-picker.png,
+// 7-results-light.png: Light Modern). Exit code 0 on success.
 //
 // Usage: node test/harness/ui-flow.mjs   (after setup.sh and `node scripts/build.mjs`)
-// Environment: UI_FLOW_TIMEOUT_S (default 240).
+// Environment: UI_FLOW_TIMEOUT_S (default 300).
 import {
   existsSync,
   mkdirSync,
@@ -29,12 +36,13 @@ import {
   assertInstalled,
   launchBrowser,
   repoRoot,
+  seriesContrastInPage,
   startCodeServer,
   writeUserSettings,
 } from './workbench.mjs';
 
 assertInstalled();
-const timeoutMs = Number(process.env.UI_FLOW_TIMEOUT_S || 240) * 1000;
+const timeoutMs = Number(process.env.UI_FLOW_TIMEOUT_S || 300) * 1000;
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 const runDir = mkdtempSync(join(tmpdir(), 'wdlab-ui-flow-'));
 const userDataDir = join(runDir, 'user-data');
@@ -60,12 +68,15 @@ writeUserSettings(userDataDir, {
   'editor.minimap.enabled': false,
   'files.autoSave': 'off',
   'files.simpleDialog.enable': true,
+  // Dark first (the theme where a translucent second colour went missing), Light Modern at the end.
+  'workbench.colorTheme': 'Default Dark Modern',
 });
 
 const SPEC = {
   name: 'ui-flow',
   data: { dataset: 'synthetic-vectors', trainSize: 256, testSize: 128 },
-  model: { arch: 'mlp', hidden: [16] },
+  // BN: fc1 is scale-invariant, which run.json tells the layer picker.
+  model: { arch: 'mlp', hidden: [16], batchNorm: true },
   optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
   regularization: { type: 'weightDecay', coefficient: 0.05 },
   training: { epochs: 3, batchSize: 32, backend: 'wasm', logEverySteps: 2 },
@@ -144,12 +155,12 @@ try {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'my.wdlab.json' }).first().waitFor();
   await page.keyboard.press('Enter');
   await page.locator('.tabs-container .tab.active', { hasText: 'my.wdlab.json' }).waitFor();
-  await page.locator('.statusbar-item', { hasText: 'JSON with Comments' }).waitFor();
+  await page.locator('.statusbar-item', { hasText: 'Weight Decay Lab Spec' }).waitFor();
   const editor = page.locator('.editor-instance .monaco-editor').first();
   await editor.locator('.view-lines').click();
   await page.keyboard.type('{');
   await page.keyboard.press('Enter');
-  // The JSON language service needs a moment to load the schema the manifest contributes.
+  // The extension loads its JSON language service (and the schema) on the first request.
   const suggest = page.locator('.editor-widget.suggest-widget');
   const schemaRow = suggest.locator('.monaco-list-row', { hasText: 'regularization' });
   for (let attempt = 0; ; attempt++) {
@@ -249,10 +260,10 @@ try {
   await sweepRow.locator('.action-label[aria-label^="Show Results"]').click();
   const frame = page.frameLocator('iframe.webview').last().frameLocator('#active-frame');
   await frame.locator('#wdlab-app[data-view="charts"]').waitFor({ timeout: 60_000 });
-  step('results webview shows charts');
-  // A roomier panel for the charts; the Runs view stays in the side bar.
-  await sleep(500);
-  await runCommand('View: Toggle Maximized Panel');
+  // Where there is room: an editor tab, not the bottom panel.
+  const resultsTab = page.locator('.tabs-container .tab.active', { hasText: 'Results' });
+  await resultsTab.waitFor();
+  step(`results webview shows charts in the editor tab "${(await resultsTab.textContent()).trim()}"`);
   const card = frame.locator('.wd-card[data-drawn="true"]').first();
   await card.waitFor();
   // Pixels: a drawn chart has axes, ticks and lines: many non-transparent pixels in several colours.
@@ -278,36 +289,24 @@ try {
   step(
     `"${chartTitle}" canvas ${pixels.width}x${pixels.height}: ${pixels.painted} painted pixels, ${pixels.colours} colours`,
   );
-  // Each run's line: the colour of its legend swatch is on the canvas.
-  const perRun = await card.locator('canvas').evaluate((canvas) => {
-    const probe = document.createElement('canvas').getContext('2d');
-    const rgb = (css) => {
-      probe.fillStyle = '#000';
-      probe.fillStyle = css;
-      const hex = probe.fillStyle; // normalised to #rrggbb
-      return [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
-    };
-    const swatches = [...document.querySelectorAll('.wd-legend .wd-swatch')].map((svg) => {
-      const line = svg.querySelector('line, path, rect');
-      return line ? getComputedStyle(line).stroke || line.getAttribute('stroke') : '';
-    });
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    return swatches.map((css) => {
-      const [r, g, b] = rgb(css);
-      let n = 0;
-      for (let p = 0; p < data.length; p += 4) {
-        if (
-          data[p + 3] > 128 &&
-          Math.abs(data[p] - r) + Math.abs(data[p + 1] - g) + Math.abs(data[p + 2] - b) < 60
-        )
-          n++;
-      }
-      return { css, pixels: n };
-    });
-  });
-  step(`pixels of each run's colour: ${JSON.stringify(perRun)}`);
-  if (perRun.length < 2 || perRun.some((c) => c.pixels < 20)) {
-    throw new Error(`a run's line is missing from the chart: ${JSON.stringify(perRun)}`);
+  // Each run's line: the colour of its legend swatch is on the charts, with contrast against them.
+  const drawnCanvases = '.wd-card[data-drawn] .wd-card-body canvas';
+  const colours = async (theme) => {
+    const c = await frame.locator('body').evaluate(seriesContrastInPage, drawnCanvases);
+    step(
+      `${theme}: body "${c.bodyClass}", background ${c.background}, ${c.canvases} charts, ${JSON.stringify(c.series)}`,
+    );
+    if (c.series.length < 2 || c.series.some((x) => x.pixels < 20)) {
+      throw new Error(`${theme}: a run's line is missing from the charts: ${JSON.stringify(c.series)}`);
+    }
+    if (c.series.some((x) => x.ratio < 3)) {
+      throw new Error(`${theme}: a run colour below 3:1 against the chart: ${JSON.stringify(c.series)}`);
+    }
+    return c;
+  };
+  const dark = await colours('Dark Modern');
+  if (!/vscode-dark/.test(dark.bodyClass) || dark.background.join() !== '31,31,31') {
+    throw new Error(`not Dark Modern (#1f1f1f): ${dark.bodyClass} ${dark.background}`);
   }
   const legendText = ((await frame.locator('.wd-legend').textContent()) ?? '').replace(/\s+/g, ' ');
   for (const want of ['none', 'weightDecay']) {
@@ -318,9 +317,93 @@ try {
   step(`legend: ${legendText}`);
   const cards = await frame.locator('.wd-card').count();
   step(`${cards} chart cards`);
+  // The mechanism verdict card comes first: the sweep's two runs differ only in the regularizer (its rows
+  // from src/protocol/verdict.ts; SGD has no damping, so Mechanism 3 cannot apply).
+  await frame.locator('.wd-verdict:not([hidden]) .wd-verdict-card').waitFor({ timeout: 30_000 });
+  const verdict = await frame.locator('body').evaluate(() => {
+    const card = document.querySelector('.wd-verdict-card');
+    return {
+      first: document.querySelector('.wd-charts > :first-child')?.dataset.view,
+      title: card.querySelector('.wd-card-title').textContent,
+      rows: [...card.querySelectorAll('tbody tr')].map(
+        (tr) => `${tr.dataset.mechanism} ${tr.dataset.verdict}`,
+      ),
+      accuracy: card.querySelector('.wd-verdict-accuracy').textContent,
+    };
+  });
+  step(`verdict card: ${JSON.stringify(verdict)}`);
+  if (
+    verdict.first !== 'verdict' ||
+    verdict.rows.length !== 3 ||
+    verdict.rows[2] !== '3 cannot apply' ||
+    !/weight decay λ = 0\.05 vs none/.test(verdict.title) ||
+    !/one run per arm/.test(verdict.accuracy)
+  ) {
+    throw new Error(
+      `the mechanism verdict card is not first, or not as expected: ${JSON.stringify(verdict)}`,
+    );
+  }
+  // A row of charts above the fold: the first card with a chart (the Jacobian scatters of the "Across
+  // runs" section, else the first metric's) ends inside the webview's viewport, beside another.
+  const fold = await frame.locator('body').evaluate(() => {
+    const first = [...document.querySelectorAll('.wd-card, .wd-xcard')].find(
+      (c) => c.offsetParent !== null && c.querySelector('canvas'),
+    );
+    const box = first.getBoundingClientRect();
+    const row = [...first.parentElement.children].filter(
+      (x) => Math.abs(x.getBoundingClientRect().top - box.top) < 1,
+    );
+    return {
+      first: first.getAttribute('aria-label'),
+      bottom: Math.round(box.bottom),
+      viewport: window.innerHeight,
+      width: window.innerWidth,
+      perRow: row.length,
+    };
+  });
+  step(
+    `first row of charts (${fold.perRow}, from "${fold.first}") ends at ${fold.bottom} px of a ${fold.width}x${fold.viewport} px webview`,
+  );
+  if (fold.bottom > fold.viewport || fold.perRow < 2) {
+    throw new Error(`no row of charts above the fold: ${JSON.stringify(fold)}`);
+  }
   await sleep(800); // let the idle-time charts finish for the screenshot
   await page.screenshot({ path: join(shots, '5-runs-and-results.png') });
   mark('resultsShown');
+
+  // The layer picker of a per-layer chart: run.json's layers say fc1 is scale-invariant (BN).
+  const wn = frame.locator('.wd-card[data-chart="weightNorm"]');
+  await wn.scrollIntoViewIfNeeded();
+  await wn.locator('[data-drawn="true"], canvas').first().waitFor();
+  const picker = wn.locator('select.wd-layer-pick');
+  const options = await picker
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => `${o.value}${o.disabled ? ' (disabled)' : ''}`));
+  step(`weightNorm layer picker: ${options.join(' | ')}`);
+  if (!options.includes('scaleInvariant') || !options.includes('layer:fc1')) {
+    throw new Error(`the layer picker lacks scale-invariant / fc1: ${options}`);
+  }
+  if (options.some((o) => o.startsWith('scaleInvariant (disabled)'))) {
+    throw new Error('run.json says fc1 is scale-invariant; the picker did not hear of it');
+  }
+  const hash = () =>
+    wn.locator('.wd-card-body canvas').evaluate((canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let h = 0;
+      for (let i = 0; i < data.length; i += 4)
+        h = (h * 31 + data[i] + data[i + 1] * 7 + data[i + 2] * 13) | 0;
+      return h;
+    });
+  const before = await hash();
+  await picker.selectOption('layer:fc1');
+  await wn.locator('.wd-card-title', { hasText: 'weightNorm/fc1' }).waitFor();
+  await sleep(300);
+  if ((await hash()) === before) throw new Error('picking one layer did not redraw weightNorm');
+  await wn.screenshot({ path: join(shots, '5b-layer-picker.png') });
+  await picker.selectOption('scaleInvariant');
+  await sleep(300);
+  step('layer picker: one layer (weightNorm/fc1) redraws the chart; scale-invariant selectable');
+  await frame.locator('.wd-family .wd-card').first().scrollIntoViewIfNeeded();
 
   // --- 4. export CSV through the save dialog ---------------------------------------------------------
   await card.locator('button', { hasText: /^CSV$/ }).click();
@@ -352,6 +435,35 @@ try {
   await frame.locator('.wd-toast', { hasText: 'exported-loss.csv' }).waitFor();
   step(`exported ${csvFile}: header "${header}", ${rows.length} rows; the webview's toast names it`);
   mark('csvExported');
+
+  // --- 5. Light Modern: Preferences: Color Theme, the webview follows -------------------------------
+  await page.keyboard.press('F1');
+  await palette.waitFor();
+  await palette.fill('>Preferences: Color Theme');
+  // Exactly that command (not "Browse Color Themes in Marketplace", which needs a network).
+  const themeCommand = page.locator('.quick-input-list .monaco-list-row').filter({
+    has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }),
+  });
+  await themeCommand.first().waitFor();
+  await themeCommand.first().click();
+  // The theme picker replaces the command list in the same quick input.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark Modern' }).first().waitFor();
+  await palette.fill('Light Modern');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  await frame.locator('body.vscode-light').waitFor({ timeout: 30_000 });
+  await sleep(800); // the webview re-reads the theme and redraws
+  const light = await colours('Light Modern');
+  if (light.background.join() !== '255,255,255') throw new Error(`not Light Modern: ${light.background}`);
+  if (light.series.map((x) => x.css).join() === dark.series.map((x) => x.css).join()) {
+    throw new Error('the light theme drew with the dark palette');
+  }
+  await page.screenshot({ path: join(shots, '7-results-light.png') });
+  step(
+    `contrast of the run colours: Dark Modern min ${Math.min(...dark.series.map((x) => x.ratio))}:1, Light Modern min ${Math.min(...light.series.map((x) => x.ratio))}:1`,
+  );
+  mark('lightTheme');
   ok = true;
 } catch (err) {
   step(`FAILED: ${err?.stack ?? err}`);

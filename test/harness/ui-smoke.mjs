@@ -1,8 +1,9 @@
 // A real-browser UI check: code-server's VS Code with the extension installed (a symlink in the
 // extensions folder, as a user's install would place it) opens examples/, Quick Open opens
-// quickstart.wdlab.json, the editor must show it as JSON with Comments with no schema problems, and
-// the Extensions view must list the extension. Screenshots: test/.tmp/ui-quickstart.png and
-// test/.tmp/ui-extensions.png. Exit code 0 on success.
+// quickstart.wdlab.json, the editor must show it as a Weight Decay Lab Spec with no problems; typing
+// several words into "New Experiment from Paper…" must leave the configurations that have them all; and
+// the Extensions view must list the extension. Screenshots: test/.tmp/ui-quickstart.png,
+// test/.tmp/ui-from-paper.png and test/.tmp/ui-extensions.png. Exit code 0 on success.
 //
 // Usage: node test/harness/ui-smoke.mjs   (after setup.sh and `node scripts/build.mjs`)
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -76,11 +77,10 @@ try {
   const editor = page.locator('.editor-instance .monaco-editor .view-lines');
   await editor.filter({ hasText: '"quickstart"' }).waitFor();
   // The language the manifest assigns to *.wdlab.json.
-  await page.locator('.statusbar-item', { hasText: 'JSON with Comments' }).waitFor();
-  step('quickstart.wdlab.json open as JSON with Comments');
+  await page.locator('.statusbar-item', { hasText: 'Weight Decay Lab Spec' }).waitFor();
+  step('quickstart.wdlab.json open as a Weight Decay Lab Spec');
 
-  // A valid spec shows no squiggles once the JSON language service has validated it against the
-  // schema. Give validation a moment to land first.
+  // A valid spec shows no squiggles once the extension has validated it. Give validation a moment.
   await page.waitForTimeout(1500);
   const squiggles = await page
     .locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error')
@@ -89,6 +89,34 @@ try {
 
   await page.screenshot({ path: screenshot });
   step(`screenshot ${screenshot}`);
+
+  // New Experiment from Paper: words typed in any order filter the 64 configurations (VS Code's own
+  // filter looks for the typed text as one piece and would show none).
+  await page.keyboard.press('F1');
+  await input.fill('>Weight Decay Lab: New Experiment from Paper');
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: 'New Experiment from Paper' })
+    .first()
+    .waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget', { hasText: 'New Experiment from Paper (Zhang' }).waitFor();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Table 1' }).first().waitFor();
+  await page.keyboard.type('vgg16 bn sgd wd', { delay: 20 });
+  const want = ['cifar10-vgg16-bn-sgd-wd', 'cifar10-vgg16-bn-aug-sgd-wd', 'cifar100-vgg16-bn-aug-sgd-wd'];
+  let shown = [];
+  for (let i = 0; ; i++) {
+    // Each row's labels: the preset's name, then its detail line; the names are what counts.
+    const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents();
+    shown = labels.map((t) => t.trim()).filter((t) => /^(cifar|Table 1)/.test(t));
+    if (JSON.stringify(shown) === JSON.stringify(want)) break;
+    if (i > 50)
+      throw new Error(`"vgg16 bn sgd wd" left ${JSON.stringify(shown)}, not ${JSON.stringify(want)}`);
+    await page.waitForTimeout(100);
+  }
+  await page.screenshot({ path: join(artifactsDir, 'ui-from-paper.png') });
+  step(`"vgg16 bn sgd wd" typed into New Experiment from Paper leaves ${shown.join(', ')}`);
+  await page.keyboard.press('Escape');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 
   // The symlinked extension counts as installed: the Extensions view lists it.
   await page.keyboard.press('F1');

@@ -3,9 +3,12 @@
 // In the real workbench, in Chromium: "Weight Decay Lab: Install Training Engine" → "Native TensorFlow
 // (CPU)" installs the engine into the folder `wdlab.enginePath` names (here offline: the download fails
 // and the binding is built from the local tensorflow-cpu wheel), then "Run Experiment" trains a spec and
-// its run.json must say `tensorflow`, loaded from that folder. Screenshots: test/.tmp/vsix-e2e/.
+// its run.json must say `tensorflow`, loaded from that folder. Before that, the package's face: its
+// README is the user's (README.vsix.md, not the developer's README.md), its icon is in it, and the
+// Extensions view shows both. Screenshots: test/.tmp/vsix-e2e/.
 //
 // Usage: node test/harness/vsix-e2e.mjs [VSIX]   (after setup.sh and `npm run package`)
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -18,6 +21,7 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { packagedReadme } from '../../scripts/vsix-readme.mjs';
 import {
   artifactsDir,
   assertInstalled,
@@ -95,7 +99,44 @@ async function until(what, probe, ms) {
   }
 }
 
+/** The package's face: the user README as the extension's readme, the icon, and nothing of the developer's. */
+function checkPackage() {
+  const entries = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const read = (entry) => execFileSync('unzip', ['-p', vsix, entry], { encoding: 'utf8' });
+  const packaged = JSON.parse(read('extension/package.json'));
+  // vsce writes the README it is given (--readme-path) as the lower-case readme of the package's root.
+  const readmes = entries.filter((e) => /^extension\/readme\.md$/i.test(e));
+  if (readmes.length !== 1 || !/\/readme\.md$/.test(readmes[0]))
+    throw new Error(`the VSIX's readmes: ${readmes.join(', ')}`);
+  const readme = read(readmes[0]);
+  if (readme !== packagedReadme(repoRoot))
+    throw new Error(`${readmes[0]} is not README.vsix.md as scripts/vsix-readme.mjs packages it`);
+  if (/npm (ci|run)/.test(readme)) throw new Error('the packaged README tells users to run npm');
+  // Only images the Extensions view and the Marketplace show: https (relative ones are left out).
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  if (!images.every((src) => src.startsWith('https://')))
+    throw new Error(`README images: ${images.join(', ')}`);
+  if (packaged.icon !== 'media/icon.png' || !entries.includes('extension/media/icon.png'))
+    throw new Error(
+      `icon ${packaged.icon}; media/icon.png packaged: ${entries.includes('extension/media/icon.png')}`,
+    );
+  const png = execFileSync('unzip', ['-p', vsix, 'extension/media/icon.png']);
+  const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  if (png.toString('latin1', 1, 4) !== 'PNG' || width !== 128 || height !== 128)
+    throw new Error(`media/icon.png is not a 128x128 PNG (${width}x${height})`);
+  const vsixManifest = read('extension.vsixmanifest');
+  if (!vsixManifest.includes('Path="extension/media/icon.png"'))
+    throw new Error('extension.vsixmanifest names no icon');
+  const activity = packaged.contributes.viewsContainers.activitybar[0].icon;
+  if (!entries.includes(`extension/${activity}`))
+    throw new Error(`the activity-bar icon ${activity} is not packaged`);
+  step(
+    `VSIX: ${readmes[0]} is README.vsix.md (${readme.split('\n')[0]}), icon media/icon.png ${width}x${height}, ${entries.length} files`,
+  );
+}
+
 try {
+  checkPackage();
   const installed = await installVsix({ runDir, userDataDir, extensionsDir, vsix });
   const folders = readdirSync(extensionsDir).filter((d) => d.startsWith('weight-decay-lab.'));
   if (folders.length !== 1)
@@ -148,7 +189,38 @@ try {
     .waitFor();
   await page.keyboard.press('Enter');
   await page.locator('.tabs-container .tab.active', { hasText: 'native.wdlab.json' }).waitFor();
-  await page.locator('.statusbar-item', { hasText: 'JSON with Comments' }).waitFor();
+  await page.locator('.statusbar-item', { hasText: 'Weight Decay Lab Spec' }).waitFor();
+
+  // --- 0. the Extensions view: the icon in the list, the user README on the details page --------------
+  await runCommand('Extensions: Show Installed Extensions');
+  const listed = page
+    .locator('.extensions-viewlet .extension-list-item', { hasText: 'Weight Decay Lab' })
+    .first();
+  await listed.waitFor();
+  const icon = listed.locator('img.icon');
+  for (let i = 0; ; i++) {
+    const shown = await icon
+      .evaluate((img) => ({ src: img.src, width: img.naturalWidth }))
+      .catch(() => undefined);
+    if (shown?.src.includes('icon.png') && shown.width === 128) {
+      step(`Extensions view shows the icon (${shown.width} px, ${shown.src.split('/').slice(-2).join('/')})`);
+      break;
+    }
+    if (i > 40) throw new Error(`the Extensions view shows no icon: ${JSON.stringify(shown)}`);
+    await sleep(250);
+  }
+  await listed.click();
+  // The details page renders the README in a webview, two frames deep.
+  const details = page.frameLocator('iframe.webview').frameLocator('#active-frame');
+  await details.locator('h2', { hasText: 'Start from the Command Palette' }).waitFor();
+  const sources = await details
+    .locator('img')
+    .evaluateAll((imgs) => imgs.map((img) => img.getAttribute('src')));
+  if (!sources.every((src) => src?.startsWith('https://')))
+    throw new Error(`the details page has images it cannot show: ${sources.join(', ')}`);
+  await page.screenshot({ path: join(shots, '0-extension-details.png') });
+  step(`the details page shows the user README (${sources.length} images, all https)`);
+  await page.locator('.tabs-container .tab', { hasText: 'native.wdlab.json' }).click();
 
   // --- 1. the engine, through the command ------------------------------------------------------------
   await runCommand('Weight Decay Lab: Install Training Engine');

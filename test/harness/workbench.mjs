@@ -1,7 +1,7 @@
 // Starts a real VS Code (code-server from npm, on Node 24 from npm) and drives its web workbench in
 // Debian Chromium through playwright-core. Shared by code-shim.mjs (extension tests, the way
 // @vscode/test-electron runs them) and ui-smoke.mjs (a UI round trip). Why this shape, and what does
-// not work on these machines: /work/shared/reference/vscode-testing.md.
+// not work on these machines: test/harness/README.md.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -270,4 +270,55 @@ export async function launchBrowser(profileDir, { width = 1400, height = 900 } =
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Run inside the results page (page.evaluate / frame.evaluate): for each run of the legend, its
+ * swatch colour, its WCAG 2.x contrast ratio against the charts' background (the first canvas's
+ * top-left pixel, what the lines are drawn on) and how many pixels of that colour the canvases that
+ * `selector` matches have together. Self-contained: Playwright sends its source to the page (or to a
+ * frame, through a locator's evaluate).
+ */
+export function seriesContrastInPage(first, second) {
+  // page.evaluate(fn, selector) calls fn(selector); locator.evaluate(fn, selector) calls fn(element, selector).
+  const selector = typeof first === 'string' ? first : second;
+  const canvases = [...document.querySelectorAll(selector)].filter((c) => c.width > 0 && c.height > 0);
+  if (canvases.length === 0) throw new Error(`no canvas ${selector}`);
+  const probe = document.createElement('canvas').getContext('2d');
+  const rgb = (css) => {
+    probe.fillStyle = '#000';
+    probe.fillStyle = css;
+    const c = probe.fillStyle; // #rrggbb, or rgba(...) with an alpha
+    if (c.startsWith('#')) return [1, 3, 5].map((i) => Number.parseInt(c.slice(i, i + 2), 16));
+    return c
+      .match(/[\d.]+/g)
+      .slice(0, 3)
+      .map(Number);
+  };
+  const lum = ([r, g, b]) => {
+    const lin = (v) => {
+      const s = v / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const images = canvases.map((c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+  const bg = [images[0][0], images[0][1], images[0][2]];
+  const swatches = [
+    ...document.querySelectorAll('.wd-legend .wd-legend-item:not(.wd-member) .wd-swatch line'),
+  ];
+  const series = swatches.map((line) => {
+    const css = line.getAttribute('stroke');
+    const c = rgb(css);
+    const [hi, lo] = [lum(c), lum(bg)].sort((a, b) => b - a);
+    let pixels = 0;
+    for (const data of images) {
+      for (let p = 0; p < data.length; p += 4) {
+        const d = Math.abs(data[p] - c[0]) + Math.abs(data[p + 1] - c[1]) + Math.abs(data[p + 2] - c[2]);
+        if (data[p + 3] > 128 && d < 48) pixels++;
+      }
+    }
+    return { css, ratio: Number(((hi + 0.05) / (lo + 0.05)).toFixed(2)), pixels };
+  });
+  return { background: bg, canvases: canvases.length, bodyClass: document.body.className, series };
 }

@@ -1,13 +1,19 @@
 // One chart card: title, "?" explanation, per-chart tools (log x, log y, reset zoom, PNG, CSV) and a
-// Chart.js line chart. The chart is created when the card first comes near the viewport, and updated
-// in place afterwards: changed lines get new data, growing raw lines are appended to, and one
-// chart.update('none') redraws without animation.
+// Chart.js line chart; a per-layer chart also has a layer picker (all, scale-invariant, one layer) and
+// a layers × steps heatmap view (charts/heatmap.ts). The chart is created when the card first comes
+// near the viewport, and updated in place afterwards: changed lines get new data, growing raw lines
+// are appended to, and one chart.update('none') redraws without animation. Accuracies (fractions) read
+// in percent on the axis and in tooltips.
 import type { ChartDataset, ChartOptions, Scale, TooltipItem } from 'chart.js';
 import { seriesToCsv } from '../data/csv';
 import type { ChartSpec } from '../data/families';
+import { displayLabels } from '../data/labels';
+import { type LayerPick, layerOptions, sanitizePick } from '../data/layers';
+import { runLook } from '../data/runStyle';
 import type { Theme } from '../theme';
 import { button, el, toggleButton } from '../ui/dom';
-import { formatNumber, logTicks, X_AXIS_TITLES } from './format';
+import { formatNumber, formatPercent, logTicks, X_AXIS_TITLES } from './format';
+import { HeatmapView } from './heatmap';
 import {
   appendablePoints,
   type ChartPoint,
@@ -25,6 +31,10 @@ export interface PanelHost {
   context(): LineContext;
   theme(): Theme;
   setLog(chartId: string, axis: 'x' | 'y', on: boolean): void;
+  /** A per-layer chart's layer picker changed. */
+  setLayers(chartId: string, pick: LayerPick): void;
+  /** A per-layer chart switched between lines and the layers × steps heatmap. */
+  setHeatmap(chartId: string, on: boolean): void;
   exportPng(name: string, dataUrl: string): void;
   exportCsv(name: string, csv: string): void;
 }
@@ -60,6 +70,12 @@ export class ChartPanel {
   private readonly logXButton: HTMLButtonElement;
   private readonly logYButton: HTMLButtonElement;
   private readonly titleEl: HTMLElement;
+  private readonly bodyEl: HTMLElement;
+  /** Per-layer charts only. */
+  private readonly layerSelect: HTMLSelectElement | null = null;
+  private readonly heatButton: HTMLButtonElement | null = null;
+  private heatmap: HeatmapView | null = null;
+  private optionsBasis = '';
 
   constructor(
     public spec: ChartSpec,
@@ -88,6 +104,22 @@ export class ChartPanel {
       '?',
     );
     const popover = el('span', { class: 'wd-popover', role: 'tooltip', id: helpId }, spec.help);
+    if (spec.layers) {
+      const select = el('select', {
+        class: 'wd-layer-pick',
+        'aria-label': `Layers of ${spec.title}`,
+        title: 'Which layers to draw: all, the scale-invariant ones (BN without affine), or one',
+      });
+      select.addEventListener('change', () => this.host.setLayers(this.spec.id, select.value as LayerPick));
+      this.layerSelect = select;
+      this.heatButton = toggleButton(
+        'heatmap',
+        `Layers × steps heatmap of ${spec.title}`,
+        this.host.context().state.heatmap?.[spec.id] === true,
+        (on) => this.host.setHeatmap(this.spec.id, on),
+      );
+    }
+    this.bodyEl = el('div', { class: 'wd-card-body' }, this.canvas);
     this.element = el(
       'article',
       { class: 'wd-card', 'data-chart': spec.id, 'aria-label': `${spec.title} chart` },
@@ -103,6 +135,8 @@ export class ChartPanel {
         el(
           'div',
           { class: 'wd-card-tools', role: 'toolbar', 'aria-label': `${spec.title} chart tools` },
+          this.layerSelect,
+          this.heatButton,
           this.logXButton,
           this.logYButton,
           button('⟲', `Reset zoom of ${spec.title}`, () => this.resetZoom(), 'wd-btn wd-icon'),
@@ -110,7 +144,7 @@ export class ChartPanel {
           button('CSV', `Save the visible series of ${spec.title} as CSV`, () => this.exportCsv()),
         ),
       ),
-      el('div', { class: 'wd-card-body' }, this.canvas),
+      this.bodyEl,
     );
     this.canvas.addEventListener('dblclick', () => this.resetZoom());
   }
@@ -142,10 +176,92 @@ export class ChartPanel {
     this.refresh();
   }
 
+  /** A per-layer chart's pick, checked against its layers. */
+  private pick(): LayerPick {
+    return sanitizePick(this.host.context().state.layers?.[this.spec.id], this.spec.layers ?? []);
+  }
+
+  private heatmapOn(): boolean {
+    return this.spec.layers !== undefined && this.host.context().state.heatmap?.[this.spec.id] === true;
+  }
+
+  /** The layer picker's options (layers appear as records arrive), its value, the title and the mode. */
+  private syncLayerControls(): void {
+    const select = this.layerSelect;
+    if (!select || !this.spec.layers) return;
+    const ctx = this.host.context();
+    const options = layerOptions(this.spec.layers, ctx.runs);
+    const basis = JSON.stringify(options);
+    if (basis !== this.optionsBasis) {
+      this.optionsBasis = basis;
+      select.replaceChildren(
+        ...options.map((o) => el('option', { value: o.value, disabled: o.disabled }, o.label)),
+      );
+    }
+    const pick = this.pick();
+    if (select.value !== pick) select.value = pick;
+    this.titleEl.textContent = pick.startsWith('layer:')
+      ? `${this.spec.id}/${pick.slice('layer:'.length)}`
+      : this.spec.title;
+    const heat = this.heatmapOn();
+    this.heatButton?.setAttribute('aria-pressed', String(heat));
+    this.element.dataset.mode = heat ? 'heatmap' : 'lines';
+    this.bodyEl.hidden = heat;
+    if (heat && !this.heatmap) {
+      this.heatmap = new HeatmapView();
+      this.element.append(this.heatmap.element);
+      // Its canvases are as wide as the card: drawn again when the card's width changes (next frame,
+      // so that the redraw's own size change is not an observer loop).
+      new ResizeObserver(() =>
+        requestAnimationFrame(() => {
+          if (this.heatmapOn()) this.renderHeatmap();
+        }),
+      ).observe(this.heatmap.element);
+    }
+    if (this.heatmap) this.heatmap.element.hidden = !heat;
+  }
+
+  private renderHeatmap(force = false): void {
+    if (!this.heatmap || !this.spec.layers) return;
+    const ctx = this.host.context();
+    const hidden = new Set(ctx.state.hidden);
+    const labels = displayLabels(ctx.runs);
+    const theme = this.host.theme();
+    const runs = ctx.runs.flatMap((run, i) => {
+      if (hidden.has(run.id)) return [];
+      const look = runLook(i, ctx.palette, ctx.background);
+      return [{ run, color: look.color, dash: look.dash, label: labels.get(run.id) ?? run.id }];
+    });
+    this.heatmap.render(
+      {
+        stem: this.spec.id,
+        layers: this.spec.layers,
+        pick: this.pick(),
+        runs,
+        records: ctx.records,
+        theme,
+        format: (v) => this.format(v),
+      },
+      force,
+    );
+  }
+
+  /** Numbers as the chart shows them: accuracies in percent. */
+  private format(v: number): string {
+    return this.spec.percent ? formatPercent(v) : formatNumber(v);
+  }
+
   /** Brings the chart up to date with the records and the view state. */
   refresh(): void {
     const chart = this.chart;
     if (!chart) return;
+    this.syncLayerControls();
+    if (this.heatmapOn()) {
+      this.renderHeatmap();
+      // The lines are brought up to date when they are shown again.
+      this.stale = true;
+      return;
+    }
     const ctx = this.host.context();
     const o = this.pointOptions();
     const s = ctx.state;
@@ -235,7 +351,7 @@ export class ChartPanel {
         },
         y: {
           type: logY ? 'logarithmic' : 'linear',
-          ticks: { ...tick, callback: (v) => formatNumber(Number(v)) },
+          ticks: { ...tick, callback: (v) => this.format(Number(v)) },
           grid,
           border: { color: theme.grid },
           afterBuildTicks: tidyLogTicks,
@@ -263,7 +379,8 @@ export class ChartPanel {
                 : '',
             label: (item: TooltipItem<'line'>) => {
               const d = this.drawn[item.datasetIndex];
-              return `${d?.spec.label ?? ''}: ${formatNumber(item.parsed.y ?? Number.NaN)}`;
+              const layer = d?.spec.layer === undefined ? '' : ` · ${d.spec.layer}`;
+              return `${d?.spec.label ?? ''}${layer}: ${this.format(item.parsed.y ?? Number.NaN)}`;
             },
             afterLabel: (item: TooltipItem<'line'>) => {
               const d = this.drawn[item.datasetIndex];
@@ -271,7 +388,7 @@ export class ChartPanel {
               const p = item.raw as ChartPoint;
               const band =
                 d.spec.role === 'mean' && p.min !== undefined && p.max !== undefined
-                  ? [`min ${formatNumber(p.min)} · max ${formatNumber(p.max)} · n ${p.n}`]
+                  ? [`min ${this.format(p.min)} · max ${this.format(p.max)} · n ${p.n}`]
                   : [];
               return [...band, ...d.spec.tooltip];
             },
@@ -342,6 +459,7 @@ export class ChartPanel {
   }
 
   applyTheme(): void {
+    this.heatmap?.invalidate();
     if (!this.chart) return;
     this.chart.options = this.options();
     this.chart.data.datasets = [];
@@ -352,17 +470,26 @@ export class ChartPanel {
 
   exportPng(): void {
     if (!this.chart) this.create();
+    if (this.heatmapOn() && this.heatmap) {
+      const image = this.heatmap.snapshot(this.host.theme().background);
+      this.host.exportPng(`${fileSafe(this.spec.id)}-heatmap.png`, image.toDataURL('image/png'));
+      return;
+    }
     this.host.exportPng(`${fileSafe(this.spec.id)}.png`, this.canvas.toDataURL('image/png'));
   }
 
-  /** CSV of the lines drawn now: raw values (not smoothed or decimated), within the zoomed range. */
-  csv(): string {
+  /**
+   * CSV of the lines drawn now: raw values (not smoothed or decimated), within the zoomed range.
+   * Accuracies stay fractions; `withUnit` says so in the header (`value (fraction)`).
+   */
+  csv(withUnit = true): string {
     const ctx = this.host.context();
     const specs = lineSpecs(this.spec, ctx).filter((s) => s.role !== 'min' && s.role !== 'max');
     return seriesToCsv(
       specs.map((s) => exportSeries(s, ctx, this.range)),
       ctx.state.xAxis,
       ctx.state.groupBy !== null,
+      withUnit && this.spec.percent ? 'fraction' : undefined,
     );
   }
 

@@ -7,6 +7,12 @@ export function formatNumber(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/** A fraction as percent, for accuracies: 0.8734 -> `87.34%` (ticks and tooltips; CSV keeps fractions). */
+export function formatPercent(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return `${formatNumber(Number((100 * v).toPrecision(12)))}%`;
+}
+
 export const X_AXIS_TITLES = { step: 'step', epoch: 'epoch', time: 'time (s)' } as const;
 
 /** A "nice" step (1, 2 or 5 × 10^k) near `raw`. */

@@ -1,14 +1,18 @@
 // The lines of one chart for the current view — one per visible run (plus its theory overlays), or
-// per group a mean line with a min-max band — and their points after smoothing, zoom clipping, log-axis
+// per group a mean line with a min-max band; on a per-layer chart one per run (or group) and picked
+// layer, in shades of the run's colour — and their points after smoothing, zoom clipping, log-axis
 // filtering and decimation. No DOM and no Chart.js here: the chart panel turns lines into datasets.
+
+import { THEORY_PREFIX } from '../../src/protocol/metrics';
 import type { MetricRecord } from '../../src/protocol/records';
 import type { RunView } from '../../src/protocol/runs';
 import type { ExportSeries } from '../data/csv';
 import { decimateMinMax } from '../data/decimate';
-import type { ChartSpec } from '../data/families';
+import { type ChartSpec, layerKey } from '../data/families';
 import { aggregateSeries, formatValue, groupRuns } from '../data/grouping';
 import { displayLabels } from '../data/labels';
-import { runLook, THEORY_DASH, withAlpha } from '../data/runStyle';
+import { pickedLayers, sanitizePick } from '../data/layers';
+import { layerShade, runLook, THEORY_DASH, withAlpha } from '../data/runStyle';
 import { clipToRange, type Point, positiveOnly, type SeriesCache } from '../data/series';
 import { smoothPoints } from '../data/smoothing';
 import type { ViewState } from '../state';
@@ -27,6 +31,8 @@ export interface LineSpec {
   role: LineRole;
   metric: string;
   label: string;
+  /** A per-layer chart's line: its layer (named in the tooltip beside the run). */
+  layer?: string;
   runIds: string[];
   color: string;
   /** Fill colour of a band's max line (filled down to its min line). */
@@ -43,6 +49,8 @@ export interface LineContext {
   state: ViewState;
   palette: readonly string[];
   cache: SeriesCache;
+  /** The chart background: layer shades move away from it, generated run colours contrast with it. */
+  background?: string;
 }
 
 export interface PointOptions {
@@ -66,88 +74,119 @@ function runTooltip(run: RunView): string[] {
   return lines;
 }
 
+/** The theory overlays of one layer's key (a scalar chart: all of them). */
+function overlaysOf(chart: ChartSpec, key: string): string[] {
+  if (!chart.layers) return chart.overlays;
+  const theory = `${THEORY_PREFIX}${key}`;
+  return chart.overlays.includes(theory) ? [theory] : [];
+}
+
 export function lineSpecs(chart: ChartSpec, ctx: LineContext): LineSpec[] {
   const hidden = new Set(ctx.state.hidden);
   const visibleRuns = ctx.runs.filter((r) => !hidden.has(r.id));
-  const metrics = [chart.id, ...chart.overlays];
+  const pick = sanitizePick(ctx.state.layers?.[chart.id], chart.layers ?? []);
+  const background = ctx.background ?? '#ffffff';
+  /** The layers a run draws (a scalar chart: one unnamed "layer"). */
+  const layersOf = (run: RunView): (string | undefined)[] =>
+    chart.layers ? pickedLayers(chart.layers, run, pick) : [undefined];
+  const shade = (color: string, i: number, n: number, layer: string | undefined) =>
+    layer === undefined ? color : layerShade(color, i, n, background);
   const out: LineSpec[] = [];
   if (ctx.state.groupBy === null) {
     const labels = displayLabels(ctx.runs);
     const runName = (run: RunView) => labels.get(run.id) ?? run.id;
     ctx.runs.forEach((run, index) => {
       if (hidden.has(run.id)) return;
-      const look = runLook(index, ctx.palette);
-      for (const metric of metrics) {
-        const theory = metric !== chart.id;
-        out.push({
-          id: `${theory ? 'theory' : 'run'}|${run.id}|${metric}`,
-          role: theory ? 'theory' : 'run',
-          metric,
-          label: theory ? `theory · ${runName(run)}` : runName(run),
-          runIds: [run.id],
-          color: theory ? withAlpha(look.color, 0.85) : look.color,
-          dash: theory ? [...THEORY_DASH] : look.dash,
-          width: theory ? 1.25 : 1.5,
-          tooltip: runTooltip(run),
-        });
-      }
+      const look = runLook(index, ctx.palette, ctx.background);
+      const layers = layersOf(run);
+      layers.forEach((layer, li) => {
+        const key = layerKey(chart, layer);
+        const color = shade(look.color, li, layers.length, layer);
+        for (const metric of [key, ...overlaysOf(chart, key)]) {
+          const theory = metric !== key;
+          out.push({
+            id: `${theory ? 'theory' : 'run'}|${run.id}|${metric}`,
+            role: theory ? 'theory' : 'run',
+            metric,
+            label: theory ? `theory · ${runName(run)}` : runName(run),
+            layer,
+            runIds: [run.id],
+            // Opaque: a translucent line loses its contrast against the background (theme palettes).
+            color,
+            dash: theory ? [...THEORY_DASH] : look.dash,
+            width: theory ? 1.25 : 1.5,
+            tooltip: runTooltip(run),
+          });
+        }
+      });
     });
     return out;
   }
   groupRuns(ctx.runs, ctx.state.groupBy).forEach((group, index) => {
     const members = group.runIds.filter((id) => !hidden.has(id) && visibleRuns.some((r) => r.id === id));
     if (hidden.has(group.key) || members.length === 0) return;
-    const look = runLook(index, ctx.palette);
-    const common = {
-      runIds: members,
-      tooltip: [`mean of ${members.length} run${members.length === 1 ? '' : 's'}`],
-    };
-    // Band first: the min line, then the max line filled down to it, then the mean on top.
-    out.push(
-      {
-        ...common,
-        id: `min|${group.key}|${chart.id}`,
-        role: 'min',
-        metric: chart.id,
-        label: `${group.label} (min)`,
-        color: 'transparent',
-        dash: [],
-        width: 0,
-      },
-      {
-        ...common,
-        id: `max|${group.key}|${chart.id}`,
-        role: 'max',
-        metric: chart.id,
-        label: `${group.label} (max)`,
-        color: 'transparent',
-        fill: withAlpha(look.color, 0.18),
-        dash: [],
-        width: 0,
-      },
-      {
-        ...common,
-        id: `mean|${group.key}|${chart.id}`,
-        role: 'mean',
-        metric: chart.id,
-        label: group.label,
-        color: look.color,
-        dash: look.dash,
-        width: 1.75,
-      },
-    );
-    for (const metric of chart.overlays) {
+    const look = runLook(index, ctx.palette, ctx.background);
+    // A layer is drawn for the group when any member draws it; bands only where one line per group is.
+    const memberRuns = visibleRuns.filter((r) => members.includes(r.id));
+    const picked = new Set(memberRuns.flatMap((r) => layersOf(r)));
+    const layers = chart.layers ? chart.layers.filter((l) => picked.has(l)) : [undefined];
+    layers.forEach((layer, li) => {
+      const key = layerKey(chart, layer);
+      const color = shade(look.color, li, layers.length, layer);
+      const common = {
+        runIds: members,
+        layer,
+        tooltip: [`mean of ${members.length} run${members.length === 1 ? '' : 's'}`],
+      };
+      if (layers.length === 1) {
+        // Band first: the min line, then the max line filled down to it, then the mean on top.
+        out.push(
+          {
+            ...common,
+            id: `min|${group.key}|${key}`,
+            role: 'min',
+            metric: key,
+            label: `${group.label} (min)`,
+            color: 'transparent',
+            dash: [],
+            width: 0,
+          },
+          {
+            ...common,
+            id: `max|${group.key}|${key}`,
+            role: 'max',
+            metric: key,
+            label: `${group.label} (max)`,
+            color: 'transparent',
+            fill: withAlpha(color, 0.18),
+            dash: [],
+            width: 0,
+          },
+        );
+      }
       out.push({
         ...common,
-        id: `theory|${group.key}|${metric}`,
-        role: 'theory',
-        metric,
-        label: `theory · ${group.label}`,
-        color: withAlpha(look.color, 0.85),
-        dash: [...THEORY_DASH],
-        width: 1.25,
+        id: `mean|${group.key}|${key}`,
+        role: 'mean',
+        metric: key,
+        label: group.label,
+        color,
+        dash: look.dash,
+        width: 1.75,
       });
-    }
+      for (const metric of overlaysOf(chart, key)) {
+        out.push({
+          ...common,
+          id: `theory|${group.key}|${metric}`,
+          role: 'theory',
+          metric,
+          label: `theory · ${group.label}`,
+          color,
+          dash: [...THEORY_DASH],
+          width: 1.25,
+        });
+      }
+    });
   });
   return out;
 }

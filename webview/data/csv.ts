@@ -24,13 +24,20 @@ export interface ExportSeries {
  * Long format — one row per point — because runs log at different steps and a wide table would be
  * mostly empty; `pandas.read_csv(...).pivot(...)` turns it wide when needed.
  */
-export function seriesToCsv(series: readonly ExportSeries[], xAxis: string, grouped: boolean): string {
+export function seriesToCsv(
+  series: readonly ExportSeries[],
+  xAxis: string,
+  grouped: boolean,
+  /** Named in the value columns' headers, e.g. `fraction` for accuracies (drawn in percent). */
+  unit?: string,
+): string {
   // The step is always a column (it is how runs line up); the chosen x axis is added when it differs.
   const xCols = xAxis === 'step' ? ['step'] : ['step', xAxis];
   const xs = (p: ExportSeries['points'][number]) => (xAxis === 'step' ? [p.step] : [p.step, p.x]);
+  const u = (name: string) => (unit ? `${name} (${unit})` : name);
   const header = grouped
-    ? ['group', 'metric', ...xCols, 'mean', 'min', 'max', 'n']
-    : ['run', 'label', 'metric', ...xCols, 'value'];
+    ? ['group', 'metric', ...xCols, u('mean'), u('min'), u('max'), 'n']
+    : ['run', 'label', 'metric', ...xCols, u('value')];
   const rows: unknown[][] = [];
   for (const s of series) {
     for (const p of s.points) {

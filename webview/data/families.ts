@@ -20,19 +20,31 @@ export interface Family {
 
 export const FAMILIES: readonly Family[] = METRIC_FAMILIES;
 
-/** One chart: a main metric key, plus overlays drawn dashed beside it (theory predictions). */
+/**
+ * One chart: a main metric key, plus overlays drawn dashed beside it (theory predictions). A per-layer
+ * metric (registry `perLayer`) is one chart for all its layers: its id is the stem (`weightNorm`), its
+ * keys are `<stem>/<layer>` for each of `layers`.
+ */
 export interface ChartSpec {
-  /** The main metric key; also the chart's id (state such as log toggles is stored by it). */
+  /** The main metric key, or a per-layer metric's stem; also the chart's id (state such as log toggles is stored by it). */
   id: string;
   family: FamilyId;
   title: string;
-  /** Theory overlays (`theory/<key>`), drawn dashed in the run's colour. */
+  /** Theory overlays (`theory/<key>`, for a per-layer chart `theory/<stem>/<layer>`), drawn dashed in the run's colour. */
   overlays: string[];
   /** One line: what the chart shows, with its formula. */
   help: string;
   /** Norms and learning rates span decades: Mechanism 1 charts open on a log y axis. */
   logYByDefault: boolean;
+  /** A per-layer chart's layers, in order of first appearance; absent for a scalar metric. */
+  layers?: string[];
+  /** Values are fractions shown as percent on the axis and in tooltips (accuracies). */
+  percent?: boolean;
 }
+
+/** The metric key of one layer of a chart (the chart's id itself for a scalar chart). */
+export const layerKey = (chart: ChartSpec, layer: string | undefined): string =>
+  chart.layers && layer !== undefined ? `${chart.id}/${layer}` : chart.id;
 
 export interface FamilyCharts {
   family: Family;
@@ -80,25 +92,28 @@ function rank(key: string): number {
 
 /**
  * Groups metric keys into families and charts: one chart per key (TensorBoard's choice: lines are runs,
- * so a chart must hold one quantity), with `theory/<key>` attached to `<key>`'s chart as an overlay.
- * Families come in the paper's order; empty families are left out.
+ * so a chart must hold one quantity), except per-layer metrics, one chart per stem with a line per run
+ * and layer (a VGG16 would otherwise fill Mechanism 1 with 40 charts); `theory/<key>` is attached to
+ * `<key>`'s chart as an overlay. Families come in the paper's order; empty families are left out.
  */
 export function discoverCharts(keys: readonly string[]): FamilyCharts[] {
   const keySet = new Set(keys);
   const charts: ChartSpec[] = [];
   const byId = new Map<string, ChartSpec>();
-  const add = (id: string): ChartSpec => {
+  const add = (id: string, perLayer = false): ChartSpec => {
     let chart = byId.get(id);
     if (!chart) {
-      const family = familyOf(id);
+      const def = perLayer ? METRICS.find((d) => d.stem === id) : parseMetricKey(id)?.def;
       chart = {
         id,
-        family,
-        title: id,
+        family: def?.family ?? familyOf(id),
+        title: perLayer ? `${id} · per layer` : id,
         overlays: [],
-        help: helpFor(id),
-        logYByDefault: parseMetricKey(id)?.def.logY === true,
+        help: perLayer && def ? def.help : helpFor(id),
+        logYByDefault: def?.logY === true,
       };
+      if (perLayer) chart.layers = [];
+      if (def?.unit === 'fraction') chart.percent = true;
       byId.set(id, chart);
       charts.push(chart);
     }
@@ -106,19 +121,46 @@ export function discoverCharts(keys: readonly string[]): FamilyCharts[] {
   };
   for (const key of keys) {
     const theoryOf = key.startsWith(THEORY_PREFIX) ? key.slice(THEORY_PREFIX.length) : null;
-    if (theoryOf !== null && keySet.has(theoryOf)) add(theoryOf).overlays.push(key);
-    else add(key);
+    const parsed = parseMetricKey(theoryOf ?? key);
+    const layer = parsed?.def.perLayer ? parsed.layer : undefined;
+    if (theoryOf !== null && keySet.has(theoryOf)) {
+      add(layer === undefined ? theoryOf : parsed!.def.stem, layer !== undefined).overlays.push(key);
+    } else if (theoryOf === null && layer !== undefined) {
+      const chart = add(parsed!.def.stem, true);
+      if (!chart.layers!.includes(layer)) chart.layers!.push(layer);
+    } else add(key);
   }
   const order = new Map(charts.map((c, i) => [c.id, i]));
+  const rankOf = (c: ChartSpec) => (c.layers ? METRICS.findIndex((d) => d.stem === c.id) : rank(c.id));
   return FAMILIES.map((family) => ({
     family,
     charts: charts
       .filter((c) => c.family === family.id)
       .sort((a, b) => {
-        const byKind = rank(a.id) - rank(b.id);
+        const byKind = rankOf(a) - rankOf(b);
         return byKind !== 0 ? byKind : order.get(a.id)! - order.get(b.id)!;
       }),
   })).filter((f) => f.charts.length > 0);
+}
+
+/**
+ * The chart filter: every whitespace-separated term of `query` must occur (case-insensitively) in the
+ * chart's key, title, or a layer's key (`weightNorm/conv3` finds the weightNorm chart). Empty: all.
+ */
+export function chartMatches(chart: ChartSpec, query: string): boolean {
+  const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (terms.length === 0) return true;
+  const hay = [chart.id, chart.title, ...(chart.layers ?? []).map((l) => `${chart.id}/${l}`)]
+    .join('\n')
+    .toLowerCase();
+  return terms.every((t) => hay.includes(t));
+}
+
+/** The families and charts that the filter keeps; families left empty are dropped. */
+export function filterCharts(families: readonly FamilyCharts[], query: string): FamilyCharts[] {
+  return families
+    .map((f) => ({ family: f.family, charts: f.charts.filter((c) => chartMatches(c, query)) }))
+    .filter((f) => f.charts.length > 0);
 }
 
 export { layerOf };

@@ -1,4 +1,4 @@
-// The "Across runs" section (issue 6): the paper's Table 1 as an HTML table (final test accuracy,
+// The "Across runs" section: the paper's Table 1 as an HTML table (final test accuracy,
 // mean ± std over seeds, per dataset · network · setting row and optimizer × variant column) and the
 // Jacobian study's scatter charts (one point per run). Rebuilt from the run model whenever it changes;
 // both are small (a cell per setup, a point per run), so no decimation or incremental update is needed.
@@ -144,7 +144,17 @@ export class AcrossRunsSection {
     this.tableBody.replaceChildren(
       el('table', { class: 'wd-table' }, el('thead', {}, head1, head2), el('tbody', {}, ...body)),
     );
-    const header = ['dataset', 'network', 'setting', 'optimizer', 'variant', 'mean', 'std', 'n'];
+    // The table shows percent; the CSV keeps the records' fractions and says so.
+    const header = [
+      'dataset',
+      'network',
+      'setting',
+      'optimizer',
+      'variant',
+      'mean (fraction)',
+      'std (fraction)',
+      'n',
+    ];
     const rows = table.rows.flatMap((r) =>
       r.cells.flatMap((c, i) =>
         c
@@ -255,7 +265,7 @@ export class AcrossRunsSection {
     }
     chart.data.datasets = points.map((p) => {
       const i = index.get(p.runId) ?? 0;
-      const color = runLook(i, input.theme.palette).color;
+      const color = runLook(i, input.theme.palette, input.theme.background).color;
       // Runs that share a colour (the legend tells them apart by dash) get different marker shapes.
       const shape =
         POINT_STYLES[Math.floor(i / Math.max(1, input.theme.palette.length)) % POINT_STYLES.length];

@@ -78,6 +78,8 @@ export function renderLegend(
   runs: readonly RunView[],
   state: ViewState,
   palette: readonly string[],
+  /** The chart background (generated colours past the palette contrast with it). */
+  background: string | undefined,
   actions: LegendActions,
 ): void {
   const hidden = new Set(state.hidden);
@@ -105,11 +107,11 @@ export function renderLegend(
   const list = el('ul', { class: 'wd-legend-list' });
   if (state.groupBy === null) {
     runs.forEach((run, i) => {
-      list.append(runEntry(run, runLook(i, palette)));
+      list.append(runEntry(run, runLook(i, palette, background)));
     });
   } else {
     groupRuns(runs, state.groupBy).forEach((group, i) => {
-      const look = runLook(i, palette);
+      const look = runLook(i, palette, background);
       const members = el('ul', { class: 'wd-legend-members' });
       for (const id of group.runIds) {
         const run = runs.find((r) => r.id === id);

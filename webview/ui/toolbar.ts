@@ -1,4 +1,4 @@
-// The view's controls: x axis, smoothing, group-by, reset zoom and CSV of every visible series.
+// The view's controls: chart filter, x axis, smoothing, group-by, reset zoom and CSV of every visible series.
 import type { XAxis } from '../data/series';
 import type { ViewState } from '../state';
 import { button, el } from './dom';
@@ -9,6 +9,8 @@ export interface ToolbarActions {
   setGroupBy(axis: string | null): void;
   resetZoom(): void;
   exportAllCsv(): void;
+  /** The chart filter's text (matched against chart keys and titles). */
+  setFilter(text: string): void;
 }
 
 export class Toolbar {
@@ -17,9 +19,21 @@ export class Toolbar {
   private readonly smoothing: HTMLInputElement;
   private readonly smoothingValue: HTMLOutputElement;
   private readonly groupBy: HTMLSelectElement;
+  private readonly filter: HTMLInputElement;
+  private readonly filterCount: HTMLOutputElement;
   private axes: string[] = [];
 
   constructor(actions: ToolbarActions) {
+    this.filter = el('input', {
+      id: 'wd-filter',
+      type: 'search',
+      placeholder: 'filter charts, e.g. damping',
+      'aria-label': 'Filter charts by metric key or title',
+      spellcheck: 'false',
+      autocomplete: 'off',
+    });
+    this.filter.addEventListener('input', () => actions.setFilter(this.filter.value));
+    this.filterCount = el('output', { for: 'wd-filter', class: 'wd-filter-count', 'aria-live': 'polite' });
     this.xAxis = el(
       'select',
       { id: 'wd-x-axis', 'aria-label': 'X axis' },
@@ -47,6 +61,8 @@ export class Toolbar {
     this.element = el(
       'div',
       { class: 'wd-toolbar', role: 'toolbar', 'aria-label': 'Chart options' },
+      this.filter,
+      this.filterCount,
       el('label', { class: 'wd-field', for: 'wd-x-axis' }, 'x axis'),
       this.xAxis,
       el(
@@ -87,6 +103,9 @@ export class Toolbar {
 
   /** Shows the state and the sweep axes present in the runs. */
   sync(state: ViewState, axes: string[]): void {
+    if (this.filter.value !== state.filter && document.activeElement !== this.filter) {
+      this.filter.value = state.filter;
+    }
     this.xAxis.value = state.xAxis;
     this.smoothing.value = String(state.smoothing);
     this.smoothingValue.textContent = state.smoothing.toFixed(2);
@@ -99,5 +118,10 @@ export class Toolbar {
     }
     this.groupBy.value = state.groupBy !== null && axes.includes(state.groupBy) ? state.groupBy : '';
     this.groupBy.disabled = axes.length === 0;
+  }
+
+  /** "n of m charts" while a filter is set (`shown` null: none set). */
+  setFilterCount(shown: number | null, total: number): void {
+    this.filterCount.textContent = shown === null ? '' : `${shown} of ${total} charts`;
   }
 }

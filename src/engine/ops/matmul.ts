@@ -6,12 +6,13 @@
 //   [65536,37]^T x [65536,37] (a conv K-FAC factor)    flag 72.6 ms   explicit transpose 15.1 ms
 //   [577,577]^T x [577,64]    (K-FAC's eigenbasis)     flag 17.6 ms   explicit transpose 1.7 ms
 //
-// so on wasm the operand is transposed explicitly (one cheap copy); other backends keep the flags, which
-// their kernels handle natively.
+// so on wasm the operand is transposed explicitly (one cheap copy; its descriptor's `explicitTranspose`);
+// other backends keep the flags, which their kernels handle natively.
+import { activeBackend } from '../activeBackend';
 import { tf } from '../tf';
 
 export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm' || (!transposeA && !transposeB))
+  if (!activeBackend().workarounds.explicitTranspose || (!transposeA && !transposeB))
     return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b));
 }

@@ -9,6 +9,7 @@ export const adam: OptimizerDescriptor<AdamSpec> = {
   article: 'an',
   summary: 'Adam with bias correction: lr, betas, eps. Weight decay is decoupled (AdamW).',
   fields: ['lr', 'betas', 'eps'],
+  paper: { counterpart: 'adam', inPaper: true },
   lrDefault: 0.001,
   // Adam's step does not scale with the gradient, so the direction turns by about η/‖W‖ (first power;
   // docs/science.md section 3).

@@ -31,6 +31,11 @@ export interface OptimizerDescriptor<S extends OptimizerSpec = OptimizerSpec> {
   fields: readonly string[];
   /** The schema default of `lr` for this optimizer. */
   lrDefault: number;
+  /**
+   * Where it stands in the paper (its Table 1 and section 4): `inPaper`, and the paper's optimizer whose
+   * expectations carry over (itself, or for E-KFAC the K-FAC it corrects) — the mechanism verdict reads it.
+   */
+  paper: { counterpart: 'sgd' | 'adam' | 'kfac-f' | 'kfac-g'; inPaper: boolean };
   /** Absent: a first-order method. */
   secondOrder?: SecondOrder;
   /**

@@ -27,6 +27,7 @@ export const ekfacF: OptimizerDescriptor<EkfacSpec> = {
     "E-KFAC with the Fisher (George et al. 2018): K-FAC-F's eigenbasis, eigenvalues re-estimated from the projected per-example gradients. lr, momentum, damping, statDecay, statsEvery, inverseEvery, klClip, initStatsBatches.",
   fields: EKFAC_FIELDS,
   lrDefault: 0.01,
+  paper: { counterpart: 'kfac-f', inPaper: false },
   secondOrder: { curvature: 'fisher', form: 'eigenvalueCorrected' },
   stateFloats: ekfacState,
 };
@@ -39,6 +40,7 @@ export const ekfacG: OptimizerDescriptor<EkfacSpec> = {
     "E-KFAC with the Gauss-Newton matrix: K-FAC-G's sampling (output covariance 2I), eigenvalues re-estimated in the Kronecker eigenbasis. Same fields as ekfac-f.",
   fields: EKFAC_FIELDS,
   lrDefault: 0.01,
+  paper: { counterpart: 'kfac-g', inPaper: false },
   secondOrder: { curvature: 'gaussNewton', form: 'eigenvalueCorrected' },
   stateFloats: ekfacState,
 };

@@ -29,6 +29,7 @@ export const kfacF: OptimizerDescriptor<KfacSpec> = {
     "K-FAC with the Fisher: targets sampled from the model's own predictive distribution (true Fisher). lr, momentum, damping, statDecay, statsEvery, inverseEvery, klClip, dampingScheme, inverseMethod, inverseSchedule, initStatsBatches.",
   fields: KFAC_FIELDS,
   lrDefault: 0.01,
+  paper: { counterpart: 'kfac-f', inPaper: true },
   secondOrder: { curvature: 'fisher', form: 'kronecker' },
   stateFloats: kfacState,
 };
@@ -41,6 +42,7 @@ export const kfacG: OptimizerDescriptor<KfacSpec> = {
     'K-FAC with the Gauss-Newton matrix: Gaussian noise backpropagated from the logits (curvature 2 E[J^T J], the official convention). Same fields as kfac-f.',
   fields: KFAC_FIELDS,
   lrDefault: 0.01,
+  paper: { counterpart: 'kfac-g', inPaper: true },
   secondOrder: { curvature: 'gaussNewton', form: 'kronecker' },
   stateFloats: kfacState,
 };

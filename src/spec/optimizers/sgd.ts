@@ -9,6 +9,7 @@ export const sgd: OptimizerDescriptor<SgdSpec> = {
   article: 'an',
   summary: 'SGD with heavy-ball momentum: lr, momentum, nesterov. L2 and weight decay are identical.',
   fields: ['lr', 'momentum', 'nesterov'],
+  paper: { counterpart: 'sgd', inPaper: true },
   lrDefault: 0.1,
   // The direction W/‖W‖ moves with η/‖W‖² (docs/science.md section 3).
   effectiveLr: { stem: 'effectiveLr', of: (lr, norm) => lr / (norm * norm) },

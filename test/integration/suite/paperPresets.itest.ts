@@ -2,6 +2,7 @@
 // starting with the comment that names its source config.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { newFromPaper } from '../../../src/extension/newFromPaper';
 import { suite, test } from '../runner';
 import { api, poll } from '../util';
 
@@ -33,6 +34,32 @@ suite('New Experiment from Paper', () => {
       vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'wdlab' && d.severity === 0),
       [],
     );
+  }, 30_000);
+
+  test('the quick pick keeps the items with every typed word, in any order', async () => {
+    await api();
+    // The command's own function (commands.ts passes its arguments through), with the pick's filter
+    // starting at five words in an order no item's text has; VS Code's quick pick, which looks for the
+    // typed text as one piece, would show nothing and accept nothing. Table 1 is the first item
+    // unfiltered: accepting the first item the filter left must give the one configuration that has them.
+    const log = vscode.window.createOutputChannel('Weight Decay Lab (test)', { log: true });
+    let settled = false;
+    const created = newFromPaper(log, undefined, 'paper', 'sgd WD cifar100 bn vgg16').finally(() => {
+      settled = true;
+    });
+    await poll(
+      async () => {
+        if (!settled) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        return settled ? true : undefined;
+      },
+      10_000,
+      () => 'the quick pick accepted no item',
+    );
+    const uri = await created;
+    log.dispose();
+    assert.ok(uri, 'no file was made');
+    assert.match(uri.path, /\/cifar100-vgg16-bn-aug-sgd-wd(-\d+)?\.wdlab\.json$/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   }, 30_000);
 
   test('table1 is one spec with a 64-trial sweep', async () => {

@@ -247,5 +247,14 @@ describe('CSV', () => {
       seriesToCsv(grouped, 'step', true),
       'group,metric,step,mean,min,max,n\r\nwd=none,lr,3,2,1,3,2\r\n',
     );
+    // Accuracies are drawn in percent; their CSV keeps fractions and says so in the header.
+    assert.equal(
+      seriesToCsv(series.slice(0, 1), 'step', false, 'fraction').split('\r\n')[0],
+      'run,label,metric,step,value (fraction)',
+    );
+    assert.equal(
+      seriesToCsv(grouped, 'step', true, 'fraction').split('\r\n')[0],
+      'group,metric,step,mean (fraction),min (fraction),max (fraction),n',
+    );
   });
 });

@@ -9,7 +9,7 @@ import { buildReportData, ReportInputError, resolveReportRuns, writeReport } fro
 import type { MetricRecord } from '../../../src/protocol/records';
 import type { RunView } from '../../../src/protocol/runs';
 import { type RunInfo, writeRunInfo } from '../../../src/runner/runStore';
-import { formatNumber, logTicks } from '../../../webview/charts/format';
+import { formatNumber, formatPercent, logTicks } from '../../../webview/charts/format';
 import { exportSeries, type LineContext, linePoints, lineSpecs } from '../../../webview/charts/lines';
 import { discoverCharts } from '../../../webview/data/families';
 import { SeriesCache } from '../../../webview/data/series';
@@ -199,6 +199,9 @@ describe('view state', () => {
       hidden: ['a'],
       collapsed: ['other'],
       runIds: ['run-1', 'run-2'],
+      layers: { weightNorm: 'scaleInvariant', effectiveLr: 'layer:conv2' },
+      heatmap: { weightNorm: true },
+      filter: 'damping',
     };
     assert.deepEqual(sanitizeState(JSON.parse(JSON.stringify(good))), good);
   });
@@ -222,6 +225,11 @@ describe('axis ticks and numbers', () => {
   });
   test('numbers', () => {
     assert.equal(formatNumber(0.123456), '0.1235');
+    // Accuracies are fractions, drawn in percent on axes and in tooltips.
+    assert.equal(formatPercent(0.8734), '87.34%');
+    assert.equal(formatPercent(0.2), '20%');
+    assert.equal(formatPercent(1), '100%');
+    assert.equal(formatPercent(0.0005), '0.05%');
     assert.equal(formatNumber(0.00012), '1.20e-4');
     assert.equal(formatNumber(123456), '1.23e+5');
     assert.equal(formatNumber(0), '0');
