@@ -116,6 +116,27 @@ before(async () => {
   await initBackend('wasm', { wasmDir: wasmDir() });
 });
 
+/** Mechanism 3: per seed, the BN layers' effective damping (last quarter) with WD below 0.8x the run without. */
+function assertDampingLowerWithWd(outcomes: Outcome[], optimizer: string): void {
+  for (const seed of SEEDS) {
+    const rho = (type: string, layer: string) =>
+      mean(
+        lastQuarter(
+          outcomes.find(
+            (o) => o.trial.spec.training.seed === seed && o.trial.spec.regularization.type === type,
+          )!.records,
+        ).map((r) => r[`effectiveDamping/${layer}`]),
+      );
+    for (const layer of ['fc1', 'fc2']) {
+      const [none, wd] = [rho('none', layer), rho('weightDecay', layer)];
+      console.log(
+        `# mechanism 3 (${optimizer}) seed ${seed} ${layer}: effective damping ${none.toFixed(4)} -> ${wd.toFixed(4)} (none -> weightDecay)`,
+      );
+      assert.ok(wd < 0.8 * none, `seed ${seed} ${layer}: ${wd} vs ${none}`);
+    }
+  }
+}
+
 describe('example specs show their mechanism (scaled down, several seeds)', () => {
   test('mechanism-1-effective-lr: without WD the effective LR falls steadily; with WD it levels off at theory', async () => {
     // 8 epochs = 256 steps (of the example's 1280): heavy ball with lr * lambda = 1e-3 equilibrates in ~100.
@@ -245,23 +266,7 @@ describe('example specs show their mechanism (scaled down, several seeds)', () =
         for (const layer of ['fc1', 'fc2', 'fc'])
           assert.ok(r[`effectiveDamping/${layer}`] > 0, `${label(o)} ${layer} at ${r.step}`);
     }
-    for (const seed of SEEDS) {
-      const rho = (type: string, layer: string) =>
-        mean(
-          lastQuarter(
-            outcomes.find(
-              (o) => o.trial.spec.training.seed === seed && o.trial.spec.regularization.type === type,
-            )!.records,
-          ).map((r) => r[`effectiveDamping/${layer}`]),
-        );
-      for (const layer of ['fc1', 'fc2']) {
-        const [none, wd] = [rho('none', layer), rho('weightDecay', layer)];
-        console.log(
-          `# mechanism 3 seed ${seed} ${layer}: effective damping ${none.toFixed(4)} -> ${wd.toFixed(4)} (none -> weightDecay)`,
-        );
-        assert.ok(wd < 0.8 * none, `seed ${seed} ${layer}: ${wd} vs ${none}`);
-      }
-    }
+    assertDampingLowerWithWd(outcomes, 'K-FAC-F');
   });
 
   test('mechanism-3-ekfac: with E-KFAC too, WD keeps the effective damping of the BN layers lower', async () => {
@@ -279,23 +284,7 @@ describe('example specs show their mechanism (scaled down, several seeds)', () =
     );
     const outcomes: Outcome[] = [];
     for (const trial of trials) outcomes.push(await run(trial));
-    for (const seed of SEEDS) {
-      const rho = (type: string, layer: string) =>
-        mean(
-          lastQuarter(
-            outcomes.find(
-              (o) => o.trial.spec.training.seed === seed && o.trial.spec.regularization.type === type,
-            )!.records,
-          ).map((r) => r[`effectiveDamping/${layer}`]),
-        );
-      for (const layer of ['fc1', 'fc2']) {
-        const [none, wd] = [rho('none', layer), rho('weightDecay', layer)];
-        console.log(
-          `# mechanism 3 (E-KFAC-F) seed ${seed} ${layer}: effective damping ${none.toFixed(4)} -> ${wd.toFixed(4)} (none -> weightDecay)`,
-        );
-        assert.ok(wd < 0.8 * none, `seed ${seed} ${layer}: ${wd} vs ${none}`);
-      }
-    }
+    assertDampingLowerWithWd(outcomes, 'E-KFAC-F');
   });
 
   test('mechanism-2-kfac-g: under K-FAC-G, WD lowers the Jacobian norm and the K-FAC GN norm', async () => {
