@@ -134,18 +134,23 @@ export async function submitSweep(
     void vscode.window.showInformationMessage(
       `Weight Decay Lab: submitted ${request.name} as Slurm job array ${s.jobId} (${s.runDirs.length} task${s.runDirs.length === 1 ? '' : 's'}).`,
     );
-    return {
-      executor: 'slurm',
-      jobId: s.jobId as string,
-      runDirs: s.runDirs,
-      runIds: s.runDirs.map((d) => basename(d)),
-      statuses: s.runDirs.map(() => 'queued'),
-      cancelled: false,
-    };
+    return queuedOutcome(s.jobId as string, s.runDirs);
   } catch (e) {
     reportError(log, 'submit', e);
     return undefined;
   }
+}
+
+/** A submitted (or resubmitted) array: every run queued under its job id. */
+function queuedOutcome(jobId: string, runDirs: string[]): SlurmJobOutcome {
+  return {
+    executor: 'slurm',
+    jobId,
+    runDirs,
+    runIds: runDirs.map((d) => basename(d)),
+    statuses: runDirs.map(() => 'queued'),
+    cancelled: false,
+  };
 }
 
 /** Stop: TERM to each running run's array task (checkpoint, cancelled); pending ones are cancelled. */
@@ -188,14 +193,7 @@ export async function resumeRuns(
     );
     for (const k of s.skipped) log.info(`[slurm] ${basename(k.dir)} not resumed: ${k.why}`);
     await Promise.all(s.runDirs.map((d) => catalog.refreshRun(d)));
-    return {
-      executor: 'slurm',
-      jobId: s.jobId as string,
-      runDirs: s.runDirs,
-      runIds: s.runDirs.map((d) => basename(d)),
-      statuses: s.runDirs.map(() => 'queued'),
-      cancelled: false,
-    };
+    return queuedOutcome(s.jobId as string, s.runDirs);
   } catch (e) {
     reportError(log, 'resume', e);
     return undefined;

@@ -1,20 +1,13 @@
 // The engine's optimizer registry: each spec optimizer name (src/spec/optimizers/) to its update rule, one
 // line each (docs/architecture.md, Adding an optimizer). The mapped type makes a missing entry a compile
 // error; an unknown name at run time is an error, never a silent fallback.
+import type { SpecOf } from '../../spec/optimizers';
 import type { OptimizerSpec, OptimizerType } from '../../spec/types';
 import { AdamOptimizer } from './adam';
 import { EkfacOptimizer } from './kfac/ekfac';
 import { KfacOptimizer } from './kfac/kfac';
 import type { Optimizer, OptimizerContext } from './optimizer';
 import { SgdOptimizer } from './sgd';
-
-type SpecOf<T extends OptimizerType> = OptimizerSpec extends infer S
-  ? S extends { type: infer U }
-    ? T extends U
-      ? S
-      : never
-    : never
-  : never;
 
 const IMPLEMENTATIONS: { [T in OptimizerType]: (spec: SpecOf<T>, ctx: OptimizerContext) => Optimizer } = {
   sgd: (spec, ctx) => new SgdOptimizer(spec, ctx),

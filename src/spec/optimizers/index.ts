@@ -11,7 +11,7 @@ import { sgd } from './sgd';
 export type { CurvatureKind, OptimizerDescriptor, SecondOrder } from './descriptor';
 
 /** The spec interface whose `type` includes T (K-FAC's one interface has two types). */
-type SpecOf<T extends OptimizerType> = OptimizerSpec extends infer S
+export type SpecOf<T extends OptimizerType> = OptimizerSpec extends infer S
   ? S extends { type: infer U }
     ? T extends U
       ? S

@@ -1,7 +1,7 @@
 // K-FAC with the Fisher (K-FAC-F) or the Gauss-Newton matrix (K-FAC-G), as the paper's code runs it
 // (docs/science.md sections 2 and 6).
 import type { KfacSpec } from '../types';
-import type { OptimizerDescriptor } from './descriptor';
+import type { CurvatureKind, OptimizerDescriptor } from './descriptor';
 
 export const KFAC_FIELDS = [
   'lr',
@@ -21,28 +21,34 @@ export const KFAC_FIELDS = [
 const kfacState = (_spec: KfacSpec, P: number, factors: readonly { dA: number; dS: number }[]): number =>
   P + 3 * factors.reduce((s, l) => s + l.dA ** 2 + l.dS ** 2, 0);
 
-export const kfacF: OptimizerDescriptor<KfacSpec> = {
-  type: 'kfac-f',
-  displayName: 'K-FAC-F',
+/** A K-FAC variant: F and G differ only in their name, summary and curvature. */
+const kfacVariant = (
+  type: KfacSpec['type'],
+  displayName: string,
+  curvature: CurvatureKind,
+  summary: string,
+): OptimizerDescriptor<KfacSpec> => ({
+  type,
+  displayName,
   article: 'a',
-  summary:
-    "K-FAC with the Fisher: targets sampled from the model's own predictive distribution (true Fisher). lr, momentum, damping, statDecay, statsEvery, inverseEvery, klClip, dampingScheme, inverseMethod, inverseSchedule, initStatsBatches.",
+  summary,
   fields: KFAC_FIELDS,
   lrDefault: 0.01,
-  paper: { counterpart: 'kfac-f', inPaper: true },
-  secondOrder: { curvature: 'fisher', form: 'kronecker' },
+  paper: { counterpart: type, inPaper: true },
+  secondOrder: { curvature, form: 'kronecker' },
   stateFloats: kfacState,
-};
+});
 
-export const kfacG: OptimizerDescriptor<KfacSpec> = {
-  type: 'kfac-g',
-  displayName: 'K-FAC-G',
-  article: 'a',
-  summary:
-    'K-FAC with the Gauss-Newton matrix: Gaussian noise backpropagated from the logits (curvature 2 E[J^T J], the official convention). Same fields as kfac-f.',
-  fields: KFAC_FIELDS,
-  lrDefault: 0.01,
-  paper: { counterpart: 'kfac-g', inPaper: true },
-  secondOrder: { curvature: 'gaussNewton', form: 'kronecker' },
-  stateFloats: kfacState,
-};
+export const kfacF = kfacVariant(
+  'kfac-f',
+  'K-FAC-F',
+  'fisher',
+  "K-FAC with the Fisher: targets sampled from the model's own predictive distribution (true Fisher). lr, momentum, damping, statDecay, statsEvery, inverseEvery, klClip, dampingScheme, inverseMethod, inverseSchedule, initStatsBatches.",
+);
+
+export const kfacG = kfacVariant(
+  'kfac-g',
+  'K-FAC-G',
+  'gaussNewton',
+  'K-FAC with the Gauss-Newton matrix: Gaussian noise backpropagated from the logits (curvature 2 E[J^T J], the official convention). Same fields as kfac-f.',
+);
