@@ -21,6 +21,7 @@ import { AcrossRunsSection } from './ui/acrossRuns';
 import { el } from './ui/dom';
 import { createExporter, type Exporter } from './ui/exports';
 import { renderLegend } from './ui/legend';
+import { RUN_TABLE_SECTION, RunTableSection } from './ui/runTable';
 import { Toolbar } from './ui/toolbar';
 import { VerdictSection } from './ui/verdict';
 
@@ -57,6 +58,9 @@ export class ResultsApp {
   private readonly across: AcrossRunsSection;
   /** The mechanism verdict card, first in the results; rebuilt with the Across runs section. */
   private readonly verdict = new VerdictSection();
+  /** The run table, after the verdict: rebuilt with Across runs, and on a new sort or legend change. */
+  private readonly runTable: RunTableSection;
+  private tableStale = true;
   private legendStale = true;
   private painted = false;
   private readonly panelHost: PanelHost;
@@ -72,6 +76,23 @@ export class ResultsApp {
     this.theme = readTheme();
     this.exporter = createExporter(host, (text) => this.toast(text));
     this.across = new AcrossRunsSection((name, csv) => this.exporter.csv(name, csv));
+    this.runTable = new RunTableSection(
+      {
+        setSort: (runTableSort) => {
+          this.tableStale = true;
+          this.update({ runTableSort });
+        },
+        setCollapsed: (collapsed) => {
+          const now = new Set(this.state.collapsed);
+          if (collapsed) now.add(RUN_TABLE_SECTION);
+          else now.delete(RUN_TABLE_SECTION);
+          this.update({ collapsed: [...now] });
+        },
+        exportCsv: (name, csv) => this.exporter.csv(name, csv),
+        openRun: host.inVsCode ? (runId) => host.post({ type: 'openRun', runId }) : undefined,
+      },
+      this.state.collapsed.includes(RUN_TABLE_SECTION),
+    );
     this.toolbar = new Toolbar({
       setXAxis: (xAxis: XAxis) => this.update({ xAxis }, { clearZoom: true }),
       setSmoothing: (smoothing) => this.update({ smoothing }),
@@ -188,7 +209,11 @@ export class ResultsApp {
     this.state = { ...this.state, ...patch };
     this.host.setState(this.state);
     if (o.clearZoom) for (const p of this.panels.values()) p.clearZoom();
-    if (o.legend) this.legendStale = true;
+    if (o.legend) {
+      this.legendStale = true;
+      // The run table's swatches and dimmed rows follow the legend's grouping and hidden runs.
+      this.tableStale = true;
+    }
     this.schedule();
   }
 
@@ -209,14 +234,23 @@ export class ResultsApp {
       this.layoutStale = false;
       this.layout();
     }
-    if (this.acrossStale) {
+    if (this.acrossStale || this.tableStale) {
+      const labels = displayLabels(this.model.runs);
+      if (this.acrossStale) {
+        this.verdict.render(this.model.runs, this.model.records);
+        this.across.render({ runs: this.model.runs, records: this.model.records, labels, theme: this.theme });
+      }
       this.acrossStale = false;
-      this.verdict.render(this.model.runs, this.model.records);
-      this.across.render({
+      this.tableStale = false;
+      // Cheap when nothing it shows changed: only records added since the last render are read.
+      this.runTable.render({
         runs: this.model.runs,
         records: this.model.records,
-        labels: displayLabels(this.model.runs),
+        labels,
         theme: this.theme,
+        sort: this.state.runTableSort,
+        groupBy: this.context().state.groupBy,
+        hidden: this.state.hidden,
       });
     }
     for (const p of this.panels.values()) p.refresh();
@@ -270,7 +304,7 @@ export class ResultsApp {
         this.panels.delete(id);
       }
     }
-    const order: HTMLElement[] = [this.verdict.element, this.across.element];
+    const order: HTMLElement[] = [this.verdict.element, this.runTable.element, this.across.element];
     for (const { family, charts } of families) {
       const section = this.section(family.id, family.title);
       const cards: HTMLElement[] = [];

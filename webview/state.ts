@@ -1,5 +1,6 @@
 // View state that survives tab switches and reloads (vscode.getState/setState). Anything read back is
 // checked field by field: an older or foreign state must not break the view.
+import { type RunTableSort, sanitizeRunTableSort } from './data/runTable';
 import type { XAxis } from './data/series';
 
 export interface ViewState {
@@ -26,6 +27,8 @@ export interface ViewState {
   heatmap: Record<string, boolean>;
   /** The chart filter's text (data/families.ts: chartMatches). */
   filter: string;
+  /** The run table's sort (data/runTable.ts); null: the order the runs are shown in. */
+  runTableSort: RunTableSort | null;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -40,6 +43,7 @@ export const DEFAULT_STATE: ViewState = {
   layers: {},
   heatmap: {},
   filter: '',
+  runTableSort: null,
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -86,5 +90,6 @@ export function sanitizeState(raw: unknown): ViewState {
     layers: stringMap(raw.layers),
     heatmap: boolMap(raw.heatmap),
     filter: typeof raw.filter === 'string' ? raw.filter.slice(0, 200) : '',
+    runTableSort: sanitizeRunTableSort(raw.runTableSort),
   };
 }

@@ -23,6 +23,7 @@ import {
   submitSweep,
 } from './slurm';
 import { isSpecDocument, type SpecDiagnostics } from './specDiagnostics';
+import { SPEC_LANGUAGE } from './specLanguage';
 import { SPEC_TEMPLATES, templateStem, templateText } from './templates';
 
 export interface CommandDeps {
@@ -197,7 +198,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const stem = templateStem(template);
       const folder = vscode.workspace.workspaceFolders?.[0];
       if (!folder) {
-        const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content: text });
+        const doc = await vscode.workspace.openTextDocument({ language: SPEC_LANGUAGE, content: text });
         await vscode.window.showTextDocument(doc);
         return doc.uri;
       }
@@ -287,16 +288,22 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
             ? active
             : (await pickRuns('Stop which run?', (r) => active.includes(r.id))).map((r) => r.id);
       }
-      const stopped =
-        ids.filter((id) => runner.stopRun(id)).length +
-        (onSlurm.length > 0 ? await stopSlurmRuns(onSlurm, catalog, log) : 0);
-      if (stopped === 0) {
+      const reports = runner.stop(ids);
+      const onCluster = onSlurm.length > 0 ? await stopSlurmRuns(onSlurm, catalog, log) : 0;
+      if (reports.length === 0 && onCluster === 0) {
         void vscode.window.showInformationMessage('Weight Decay Lab: nothing this window runs to stop.');
+        return 0;
       }
-      return stopped;
+      return (await runner.announceStops(reports)) + onCluster;
     }),
 
-    register('wdlab.stopAll', async () => runner.stopAll() + (await stopAllSlurm(catalog, log))),
+    // A sweep's row: every trial of it (the one training stops with a checkpoint, queued ones never start).
+    register('wdlab.stopSweep', (arg?: unknown) => vscode.commands.executeCommand('wdlab.stopRun', arg)),
+
+    register('wdlab.stopAll', async () => {
+      const onCluster = await stopAllSlurm(catalog, log);
+      return (await runner.announceStops(runner.stopAll())) + onCluster;
+    }),
 
     register('wdlab.showResults', async (arg?: unknown, selection?: unknown) => {
       let runs = await runsOf(arg, selection);
@@ -326,27 +333,46 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return runs.map((r) => r.id);
     }),
 
-    register('wdlab.resumeRun', async (arg?: unknown): Promise<JobOutcome | undefined> => {
-      if (!requireTrust()) return undefined;
-      const resumable = (r: CatalogRun) =>
-        r.info.status === 'cancelled' ||
-        r.info.status === 'interrupted' ||
-        (isSlurmRun(r) && r.info.status === 'failed');
-      let [run] = await runsOf(arg);
-      if (!run) [run] = await pickRuns('Resume which run?', resumable);
-      if (!run) return undefined;
-      await catalog.refreshRun(run.dir);
-      run = catalog.get(run.id) ?? run;
-      if (!resumable(run) || runner.isOwnActive(run.id)) {
-        void vscode.window.showWarningMessage(
-          `Weight Decay Lab: ${run.id} is ${run.info.status}; only cancelled or interrupted runs can be resumed.`,
-        );
-        return undefined;
-      }
-      // A Slurm run is submitted again (a new array task), continuing from its checkpoint there.
-      if (isSlurmRun(run)) return resumeSlurmRuns([run], catalog, log);
-      return runner.start({ kind: 'resume', runDir: run.dir });
-    }),
+    register(
+      'wdlab.resumeRun',
+      async (arg?: unknown, selection?: unknown): Promise<JobOutcome | undefined> => {
+        if (!requireTrust()) return undefined;
+        const resumable = (r: CatalogRun) =>
+          !runner.isOwnActive(r.id) &&
+          (r.info.status === 'cancelled' ||
+            r.info.status === 'interrupted' ||
+            (isSlurmRun(r) && r.info.status === 'failed'));
+        // A run, several, or a sweep's row: every stopped or interrupted trial in it, in trial order.
+        let runs = await runsOf(arg, selection);
+        if (runs.length === 0) runs = await pickRuns('Resume which run?', resumable);
+        if (runs.length === 0) return undefined;
+        await Promise.all(runs.map((r) => catalog.refreshRun(r.dir)));
+        runs = runs.map((r) => catalog.get(r.id) ?? r);
+        const toResume = runs
+          .filter(resumable)
+          .sort(
+            (a, b) =>
+              a.info.createdAt.localeCompare(b.info.createdAt) || a.info.trial.index - b.info.trial.index,
+          );
+        if (toResume.length === 0) {
+          const run = runs[0];
+          void vscode.window.showWarningMessage(
+            runner.isOwnActive(run.id) && runs.length === 1
+              ? `Weight Decay Lab: ${run.id} belongs to a sweep that is still running; resume it once the sweep has ended.`
+              : `Weight Decay Lab: ${runs.length === 1 ? `${run.id} is ${run.info.status}` : 'none of these runs is stopped or interrupted'}; only cancelled or interrupted runs can be resumed.`,
+          );
+          return undefined;
+        }
+        // Slurm runs are submitted again (new array tasks), continuing from their checkpoints there.
+        const onSlurm = toResume.filter(isSlurmRun);
+        const local = toResume.filter((r) => !isSlurmRun(r));
+        if (local.length === 0) return resumeSlurmRuns(onSlurm, catalog, log);
+        if (onSlurm.length > 0) void resumeSlurmRuns(onSlurm, catalog, log);
+        return runner.start({ kind: 'resume', runDirs: local.map((r) => r.dir) });
+      },
+    ),
+
+    register('wdlab.resumeSweep', (arg?: unknown) => vscode.commands.executeCommand('wdlab.resumeRun', arg)),
 
     register('wdlab.openRunFolder', async (arg?: unknown) => {
       const [run] = await runsOf(arg);

@@ -3,13 +3,14 @@
 // While a job runs it shows a cancellable progress notification (cancel = graceful stop at the next
 // step boundary with a checkpoint; the trainer is killed after the grace period), a status bar item,
 // and logs pids, backends, durations, exit codes and the trainer's output.
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingProgress } from '../protocol/records';
 import { type SweepObserver, type SweepResult, SweepRun } from '../runner/sweep';
 import type { TrialResult, TrialRunner } from '../runner/trialRunner';
 import type { Trial } from '../spec';
 import type { RunCatalog } from './runCatalog';
+import { describeFinished, describeStop, runLabel } from './runDescriptions';
 
 export interface SweepRequest {
   kind: 'sweep';
@@ -19,9 +20,10 @@ export interface SweepRequest {
   specFile?: string;
 }
 
+/** Continues stopped or interrupted runs from their checkpoints, one after another. */
 export interface ResumeRequest {
   kind: 'resume';
-  runDir: string;
+  runDirs: string[];
 }
 
 export type JobRequest = SweepRequest | ResumeRequest;
@@ -32,6 +34,25 @@ export interface JobOutcome {
   runIds: string[];
   statuses: string[];
   cancelled: boolean;
+}
+
+/** How a trial of a job ended: trained (and how far), or cancelled before it started. */
+export interface TrialEnd {
+  runId: string;
+  status: string;
+  started: boolean;
+  progress?: TrainingProgress;
+  reason?: string;
+}
+
+/** What a Stop did, for the message that says so (runDescriptions.ts: describeStop). */
+export interface StopReport {
+  /** Trials that were training and stopped (or that ended some other way while stopping). */
+  stopped: TrialEnd[];
+  /** Queued trials cancelled before they started. */
+  skipped: TrialEnd[];
+  /** Trials of the same jobs that go on (one trial of a sweep was stopped). */
+  continuing: number;
 }
 
 interface Job {
@@ -45,6 +66,16 @@ interface Job {
   progress?: TrainingProgress;
   backend?: string;
   runIds: string[];
+  /** Run folders by id (a sweep's, once its first trial started; a resume's from the start). */
+  runDirs: Map<string, string>;
+  /** How each trial ended, in the order they did. */
+  ends: Map<string, TrialEnd>;
+  /** Trials stopped one by one (the rest of the job goes on). */
+  stopRequested: Set<string>;
+  /** `ends.size` when the whole job was stopped: its report covers what ended from then on. */
+  endsAtStop?: number;
+  waiters: Map<string, ((end: TrialEnd) => void)[]>;
+  done?: Promise<JobOutcome>;
 }
 
 const STATUS_THROTTLE_MS = 250;
@@ -94,14 +125,20 @@ export class ExperimentRunner implements vscode.Disposable {
     const title =
       request.kind === 'sweep'
         ? `${request.name}: ${request.trials.length} trial${request.trials.length === 1 ? '' : 's'}`
-        : `resume ${basename(request.runDir)}`;
+        : request.runDirs.length === 1
+          ? `resume ${basename(request.runDirs[0])}`
+          : `resume ${request.runDirs.length} runs`;
     const job: Job = {
       id: this.nextId++,
       request,
       title,
       cancelled: false,
       started: false,
-      runIds: [],
+      runIds: request.kind === 'resume' ? request.runDirs.map((d) => basename(d)) : [],
+      runDirs: new Map(request.kind === 'resume' ? request.runDirs.map((d) => [basename(d), d]) : []),
+      ends: new Map(),
+      stopRequested: new Set(),
+      waiters: new Map(),
       sweep: new SweepRun(
         { stopGraceMs: this.stopGraceMs(), env: this.trainerEnv() },
         this.observer(() => job),
@@ -110,29 +147,113 @@ export class ExperimentRunner implements vscode.Disposable {
     this.jobs.push(job);
     this.update();
     const done = this.queue.then(() => this.execute(job));
+    job.done = done;
     this.queue = done.catch(() => undefined);
     return done;
   }
 
-  /** Stops the job that trains `runId` (its current trial gracefully, its queued trials cancelled). */
-  stopRun(runId: string): boolean {
-    const job = this.jobs.find((j) => j.runIds.includes(runId) || j.trial?.runId === runId);
-    if (!job) return false;
-    this.stopJob(job);
-    return true;
+  /**
+   * Stops runs this window trains; resolves, once they have stopped, with one report per job touched.
+   * Naming every trial of a job that has not ended yet (a sweep's row, a resume) stops the job: its
+   * current trial at a step boundary with a checkpoint, its queued trials before they start. Naming some
+   * trials of a sweep stops only those (the one training, or queued ones, which then never start): the
+   * sweep goes on with the others.
+   */
+  stop(runIds: readonly string[]): Promise<StopReport>[] {
+    const reports: Promise<StopReport>[] = [];
+    for (const job of [...this.jobs]) {
+      const named = runIds.filter((id) => job.runIds.includes(id) || job.trial?.runId === id);
+      if (named.length === 0) continue;
+      const open = job.runIds.filter((id) => !job.ends.has(id) && !job.stopRequested.has(id));
+      if (open.every((id) => named.includes(id))) {
+        reports.push(this.stopJob(job));
+        continue;
+      }
+      for (const id of named) {
+        const dir = job.runDirs.get(id);
+        if (!dir || job.ends.has(id) || !job.sweep.stopTrial(dir)) continue;
+        job.stopRequested.add(id);
+        this.log.info(`stop requested: ${id} (the rest of ${job.title} goes on)`);
+        reports.push(
+          this.trialEnded(job, id).then((end) => ({
+            stopped: end.started ? [end] : [],
+            skipped: end.started ? [] : [end],
+            continuing: job.runIds.filter((r) => !job.ends.has(r) && !job.stopRequested.has(r)).length,
+          })),
+        );
+      }
+    }
+    return reports;
   }
 
-  stopAll(): number {
-    for (const job of this.jobs) this.stopJob(job);
-    return this.jobs.length;
+  /**
+   * "Stop says it stopped": once the stops are done, one message of what stopped where, what never
+   * started and what goes on, with Resume (Resume Sweep for several). Resolves with the runs stopped.
+   */
+  async announceStops(pending: Promise<StopReport>[]): Promise<number> {
+    if (pending.length === 0) return 0;
+    const reports = await Promise.all(pending);
+    const merged = {
+      stopped: reports.flatMap((r) => r.stopped),
+      skipped: reports.flatMap((r) => r.skipped),
+      continuing: reports.reduce((n, r) => n + r.continuing, 0),
+    };
+    const labelOf = (id: string) => {
+      const run = this.catalog.get(id);
+      if (!run) return id;
+      const siblings = this.catalog.list().filter((r) => r.info.group === run.info.group);
+      return `${run.info.name} · ${runLabel(run, siblings)}`;
+    };
+    const text = describeStop(merged, labelOf);
+    this.log.info(`stopped: ${text}`);
+    const resumable = [...merged.stopped.filter((t) => t.status === 'cancelled'), ...merged.skipped].map(
+      (t) => t.runId,
+    );
+    const resume = resumable.length > 1 ? 'Resume Sweep' : 'Resume';
+    void vscode.window
+      .showInformationMessage(`Weight Decay Lab: ${text}`, ...(resumable.length > 0 ? [resume] : []))
+      .then((choice) => {
+        if (choice === resume) void vscode.commands.executeCommand('wdlab.resumeRun', resumable);
+      });
+    return merged.stopped.length + merged.skipped.length;
   }
 
-  private stopJob(job: Job): void {
-    if (job.cancelled) return;
-    job.cancelled = true;
-    this.log.info(`stop requested: ${job.title}`);
-    job.sweep.stop();
-    this.update();
+  /** Stops every job (queued ones before they start). */
+  stopAll(): Promise<StopReport>[] {
+    return [...this.jobs].map((job) => this.stopJob(job));
+  }
+
+  private stopJob(job: Job): Promise<StopReport> {
+    if (!job.cancelled) {
+      job.cancelled = true;
+      job.endsAtStop = job.ends.size;
+      this.log.info(`stop requested: ${job.title}`);
+      job.sweep.stop();
+      this.update();
+    }
+    return (job.done ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        const ends = [...job.ends.values()].slice(job.endsAtStop ?? 0);
+        return {
+          stopped: ends.filter((e) => e.started),
+          skipped: ends.filter((e) => !e.started),
+          continuing: 0,
+        };
+      });
+  }
+
+  /** Resolves when a trial of the job has ended (at once when it already has). */
+  private trialEnded(job: Job, runId: string): Promise<TrialEnd> {
+    const end = job.ends.get(runId);
+    if (end) return Promise.resolve(end);
+    return new Promise((resolve) => job.waiters.set(runId, [...(job.waiters.get(runId) ?? []), resolve]));
+  }
+
+  private endTrial(job: Job, end: TrialEnd): void {
+    job.ends.set(end.runId, end);
+    for (const resolve of job.waiters.get(end.runId) ?? []) resolve(end);
+    job.waiters.delete(end.runId);
   }
 
   private execute(job: Job): Promise<JobOutcome> {
@@ -151,7 +272,7 @@ export class ExperimentRunner implements vscode.Disposable {
           cancellable: true,
         },
         async (progress, token) => {
-          token.onCancellationRequested(() => this.stopJob(job));
+          token.onCancellationRequested(() => void this.announceStops([this.stopJob(job)]));
           const report = setInterval(() => progress.report({ message: this.describe(job) }), 500);
           const t0 = Date.now();
           try {
@@ -159,6 +280,8 @@ export class ExperimentRunner implements vscode.Disposable {
             this.log.info(
               `${job.title}: ${outcome.statuses.join(', ') || 'nothing ran'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
             );
+            // A job the user stopped is reported by the Stop (commands.ts); one that ran out says so here.
+            if (!job.cancelled) this.notifyFinished(job, outcome);
             return outcome;
           } catch (e) {
             this.log.error(`${job.title}: ${(e as Error).stack ?? e}`);
@@ -176,14 +299,15 @@ export class ExperimentRunner implements vscode.Disposable {
   private async runJob(job: Job): Promise<JobOutcome> {
     const request = job.request;
     if (request.kind === 'resume') {
-      job.runIds = [basename(request.runDir)];
-      this.catalog.ownRuns.add(job.runIds[0]);
-      const result = await job.sweep.resume(request.runDir);
-      await this.catalog.refreshRun(request.runDir);
+      for (const id of job.runIds) this.catalog.ownRuns.add(id);
+      const results = await job.sweep.resumeAll(request.runDirs);
+      await Promise.all(request.runDirs.map((d) => this.catalog.refreshRun(d)));
       return {
-        runDirs: [request.runDir],
+        runDirs: request.runDirs,
         runIds: job.runIds,
-        statuses: [result.status],
+        statuses: request.runDirs.map(
+          (d, i) => results[i]?.status ?? this.catalog.resolve(d)?.info.status ?? 'unknown',
+        ),
         cancelled: job.cancelled,
       };
     }
@@ -214,7 +338,10 @@ export class ExperimentRunner implements vscode.Disposable {
             j.request.kind === 'sweep' && position.count > 1
               ? Array.from({ length: position.count }, (_, i) => `${group}-t${i + 1}`)
               : [runId];
-          for (const id of j.runIds) this.catalog.ownRuns.add(id);
+          for (const id of j.runIds) {
+            this.catalog.ownRuns.add(id);
+            j.runDirs.set(id, join(dirname(runner.runDir), id));
+          }
         }
         j.trial = { runner, runId, ...position };
         j.progress = undefined;
@@ -237,6 +364,7 @@ export class ExperimentRunner implements vscode.Disposable {
         });
         runner.on('progress', (p) => {
           j.progress = p;
+          this.catalog.noteProgress(runId, p);
           this.scheduleStatus();
         });
         runner.on('record', () => this.catalog.touch(runner.runDir, { metrics: true }));
@@ -259,11 +387,40 @@ export class ExperimentRunner implements vscode.Disposable {
         if (result.status === 'failed') this.log.error(line);
         else this.log.info(line);
         j.trial = undefined;
+        this.endTrial(j, {
+          runId: basename(runDir),
+          status: result.status,
+          started: true,
+          progress: result.progress,
+          reason: result.reason,
+        });
         void this.catalog.refreshRun(runDir);
         this.catalog.touch(runDir, { metrics: true });
         this.update();
       },
+      trialSkipped: (runDir) => {
+        this.endTrial(job(), { runId: basename(runDir), status: 'cancelled', started: false });
+        void this.catalog.refreshRun(runDir);
+      },
     };
+  }
+
+  /** "quickstart finished: 2 completed (acc 85.9%, 70.4%)" with Show Results (and Show Logs on failure). */
+  private notifyFinished(job: Job, outcome: JobOutcome): void {
+    const runs = outcome.runIds.map((id) => this.catalog.get(id));
+    const text = describeFinished(
+      job.request.kind === 'sweep' ? job.request.name : (runs[0]?.info.name ?? job.title),
+      outcome.statuses,
+      runs.map((r) => r?.final['test/accuracy']),
+    );
+    this.log.info(`notified: ${text}`);
+    const failed = outcome.statuses.some((s) => s === 'failed');
+    const actions = failed ? ['Show Results', 'Show Logs'] : ['Show Results'];
+    const show = failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(`Weight Decay Lab: ${text}`, ...actions).then((choice) => {
+      if (choice === 'Show Results') void vscode.commands.executeCommand('wdlab.showResults', outcome.runIds);
+      if (choice === 'Show Logs') this.log.show(true);
+    });
   }
 
   private remove(job: Job): void {

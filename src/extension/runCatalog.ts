@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import type { MetricRecord } from '../protocol/records';
+import type { MetricRecord, TrainingProgress } from '../protocol/records';
 import type { RunView } from '../protocol/runs';
 import { mayBeLiveInSlurm } from '../runner/executors/slurm';
 import { SlurmWatch } from '../runner/executors/slurmWatch';
@@ -48,6 +48,7 @@ const RECORDS_THROTTLE_MS = 250;
 const RUN_JSON_DEBOUNCE_MS = 150;
 const FINAL_METRICS_DEBOUNCE_MS = 1000;
 const DISCOVERY_INTERVAL_MS = 3000;
+const PROGRESS_THROTTLE_MS = 500;
 
 export class RunCatalog implements vscode.Disposable {
   private readonly runs = new Map<string, CatalogRun>();
@@ -59,6 +60,8 @@ export class RunCatalog implements vscode.Disposable {
   private metricsTimer?: NodeJS.Timeout;
   private finalTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
+  private progressTimer?: NodeJS.Timeout;
+  private readonly pendingProgress = new Map<string, TrainingProgress>();
   private readonly discoveryTimer: NodeJS.Timeout;
   private watchers: vscode.Disposable[] = [];
   private scanning?: Promise<void>;
@@ -171,6 +174,27 @@ export class RunCatalog implements vscode.Disposable {
     this.scanned = true;
     this.changed.fire();
     this.schedulePoll();
+  }
+
+  /**
+   * Live progress of a run this window trains, straight from its trainer's messages: the Runs view and
+   * the results show it at once rather than when run.json is next written and its watcher event arrives
+   * (which a busy or remote file system can delay by tens of seconds). Applied at most every 500 ms.
+   */
+  noteProgress(id: string, progress: TrainingProgress): void {
+    this.pendingProgress.set(id, progress);
+    this.progressTimer ??= setTimeout(() => {
+      this.progressTimer = undefined;
+      const updates = [...this.pendingProgress];
+      this.pendingProgress.clear();
+      for (const [runId, p] of updates) {
+        const run = this.runs.get(runId);
+        if (!run || !this.ownRuns.has(runId) || run.info.status !== 'running') continue;
+        run.info = { ...run.info, progress: p };
+        this.runChanged.fire(run);
+      }
+      if (updates.length > 0) this.changed.fire();
+    }, PROGRESS_THROTTLE_MS);
   }
 
   /** Re-reads one run.json now (own runs: called on every lifecycle event). */
@@ -301,6 +325,18 @@ export class RunCatalog implements vscode.Disposable {
     }
     info = this.slurm.decorate(dir, info);
     const previous = this.runs.get(id);
+    // run.json's progress is written at most once a second: it never takes back what noteProgress showed.
+    const shown = previous?.info.progress;
+    if (
+      previous?.info.status === 'running' &&
+      info.status === 'running' &&
+      shown &&
+      info.progress &&
+      info.progress.step < shown.step &&
+      info.startedAt === previous.info.startedAt
+    ) {
+      info = { ...info, progress: shown };
+    }
     const final = previous && previous.info.status === info.status ? previous.final : undefined;
     const run: CatalogRun = {
       id,
@@ -393,7 +429,14 @@ export class RunCatalog implements vscode.Disposable {
   dispose(): void {
     clearInterval(this.discoveryTimer);
     for (const w of this.watchers) w.dispose();
-    for (const t of [this.runJsonTimer, this.metricsTimer, this.finalTimer, this.pollTimer]) clearTimeout(t);
+    for (const t of [
+      this.runJsonTimer,
+      this.metricsTimer,
+      this.finalTimer,
+      this.pollTimer,
+      this.progressTimer,
+    ])
+      clearTimeout(t);
     this.changed.dispose();
     this.runChanged.dispose();
     this.appended.dispose();

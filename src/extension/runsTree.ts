@@ -2,8 +2,15 @@
 // of one trial shows its run directly under the spec name.
 import * as vscode from 'vscode';
 import type { RunStatus } from '../protocol/runs';
-import { describeSlurm } from '../runner/executors/slurm';
 import type { CatalogRun, RunCatalog } from './runCatalog';
+import {
+  describeGroup,
+  describeRun,
+  percentDone,
+  rowAccessibility,
+  runLabel,
+  startedLabel,
+} from './runDescriptions';
 
 export type RunsNode =
   | { kind: 'spec'; name: string }
@@ -20,29 +27,13 @@ const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
   damaged: ['warning', 'problemsWarningIcon.foreground'],
 };
 
-const percent = (x: number | undefined) => (x === undefined ? undefined : `${(x * 100).toFixed(1)}%`);
-
-/** "completed · 83.2%", "running · epoch 3/10 · 41%", "failed: diverged at step 17". */
-export function describeRun(run: CatalogRun): string {
-  const { info, final } = run;
-  const acc = percent(final['test/accuracy']);
-  // A Slurm run: Slurm's word while queued ("queued · PENDING (Resources)"), and why it ended early.
-  const slurm = describeSlurm(info);
-  if (slurm && info.status === 'queued') return `queued · ${slurm}`;
-  if (slurm && (info.status === 'interrupted' || info.status === 'cancelled'))
-    return `${info.status}: ${slurm.split(';')[0]}${acc ? ` · ${acc}` : ''}`;
-  switch (info.status) {
-    case 'running': {
-      const p = info.progress;
-      if (!p) return slurm ? `running · ${slurm}` : 'running';
-      const done = p.totalSteps > 0 ? ` · ${Math.floor((100 * p.step) / p.totalSteps)}%` : '';
-      return `running · epoch ${Math.min(p.epochs, Math.floor(p.epoch) + 1)}/${p.epochs}${done}`;
-    }
-    case 'failed':
-      return `failed: ${(info.error?.message ?? '').split('\n')[0]}`;
-    default:
-      return acc ? `${info.status} · ${acc}` : info.status;
-  }
+/** A completed run that still has something to say (runner/warnings.ts) is not shown as a plain pass. */
+function statusIcon(run: CatalogRun): vscode.ThemeIcon {
+  const [icon, color] =
+    run.info.status === 'completed' && (run.info.warnings?.length ?? 0) > 0
+      ? ['warning', 'problemsWarningIcon.foreground']
+      : (STATUS_ICON[run.info.status] ?? ['question', undefined]);
+  return new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
 }
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
@@ -98,7 +89,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'spec') {
       const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `spec:${node.name}`;
-      item.iconPath = new vscode.ThemeIcon('beaker');
+      item.iconPath = new vscode.ThemeIcon('symbol-class');
       item.contextValue = 'wdlab.spec';
       const n = this.catalog.list().filter((r) => r.info.name === node.name).length;
       item.description = `${n} run${n === 1 ? '' : 's'}`;
@@ -125,26 +116,29 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const members = this.catalog.list().filter((r) => r.info.group === node.group);
     const live = members.filter((r) => r.info.status === 'running' || r.info.status === 'queued');
     const item = new vscode.TreeItem(
-      formatGroup(node.group, node.name),
+      startedLabel({ id: node.group }) + groupSuffix(node.group, node.name),
       vscode.TreeItemCollapsibleState.Expanded,
     );
     item.id = `group:${node.group}`;
     const count = members[0]?.info.trial.count ?? members.length;
-    const done = members.filter((r) => r.info.status === 'completed').length;
-    item.description = `${count} trials · ${done} completed${live.length > 0 ? ` · ${live.length} live` : ''}`;
+    item.description = describeGroup(members, count);
     item.iconPath = new vscode.ThemeIcon(live.length > 0 ? 'sync~spin' : 'layers');
-    item.tooltip = `Sweep ${node.group}`;
-    item.contextValue = live.length > 0 ? 'wdlab.group.live' : 'wdlab.group';
+    item.tooltip = `Sweep ${node.group}: ${item.description}`;
+    // `.resumable`: trials stopped or interrupted (Resume Sweep continues them all).
+    const resumable = members.some((r) => r.info.status === 'cancelled' || r.info.status === 'interrupted');
+    item.contextValue = `wdlab.group${live.length > 0 ? '.live' : ''}${resumable ? '.resumable' : ''}`;
     return item;
   }
 
   private runItem(run: CatalogRun): vscode.TreeItem {
     const { info } = run;
-    const item = new vscode.TreeItem(info.trial.label || run.id, vscode.TreeItemCollapsibleState.None);
+    const siblings = this.catalog.list().filter((r) => r.info.group === info.group);
+    const label = runLabel(run, siblings);
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.id}`;
     item.description = describeRun(run);
-    const [icon, color] = STATUS_ICON[info.status] ?? ['question', undefined];
-    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.accessibilityInformation = { label: rowAccessibility(run, label) };
+    item.iconPath = statusIcon(run);
     // `.own`: this window trains it; `.slurm`: Slurm does (both offer Stop while live).
     item.contextValue = `wdlab.run.${info.status}${this.catalog.ownRuns.has(run.id) ? '.own' : info.executor?.kind === 'slurm' ? '.slurm' : ''}`;
     item.resourceUri = vscode.Uri.file(run.dir);
@@ -154,7 +148,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       arguments: [{ kind: 'run', id: run.id }],
     };
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${info.trial.label || info.name}**\n\n`);
+    md.appendMarkdown(`**${info.name}${info.trial.label ? `: ${info.trial.label}` : ''}**\n\n`);
     md.appendMarkdown(`Run \`${run.id}\` — ${info.status}`);
     if (info.trial.count > 1) md.appendMarkdown(` (trial ${info.trial.index + 1} of ${info.trial.count})`);
     md.appendMarkdown('\n\n');
@@ -172,12 +166,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       for (const s of info.backend.skipped) md.appendText(`Skipped ${s.name}: ${s.reason}\n\n`);
       if (info.backend.hint) md.appendMarkdown(`$(zap) Faster: ${info.backend.hint}\n\n`);
     }
-    const acc = percent(run.final['test/accuracy']);
-    if (acc) md.appendMarkdown(`Final test accuracy: ${acc}\n\n`);
+    const acc = run.final['test/accuracy'];
+    if (acc !== undefined) {
+      const when = info.status === 'running' ? 'so far' : info.status === 'completed' ? 'final' : 'last';
+      md.appendMarkdown(`Test accuracy (${when}): ${(acc * 100).toFixed(1)}%\n\n`);
+    }
     for (const w of info.warnings ?? []) md.appendMarkdown(`$(warning) ${w}\n\n`);
     if (info.progress) {
       md.appendMarkdown(
-        `Step ${info.progress.step}/${info.progress.totalSteps}, epoch ${info.progress.epoch.toFixed(2)}\n\n`,
+        `Progress: step ${info.progress.step} of ${info.progress.totalSteps} (${percentDone(info.progress) ?? 0}% of the run), epoch ${info.progress.epoch.toFixed(2)} of ${info.progress.epochs}\n\n`,
       );
     }
     md.appendMarkdown(
@@ -194,10 +191,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 }
 
-/** "2024-11-25 04:56:12" from a group id `<yyyymmdd-hhmmss>-<name>[.k]`. */
-function formatGroup(group: string, name: string): string {
-  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-/.exec(group);
-  if (!m) return group;
-  const suffix = group.slice(m[0].length + name.length);
-  return `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${suffix ? ` ${suffix}` : ''}`;
+/** What follows the time in a group id `<yyyymmdd-hhmmss>-<name>[.k]`: " .2" for a second sweep that second. */
+function groupSuffix(group: string, name: string): string {
+  const m = /^\d{8}-\d{6}-/.exec(group);
+  const suffix = m ? group.slice(m[0].length + name.length) : '';
+  return suffix ? ` ${suffix}` : '';
 }

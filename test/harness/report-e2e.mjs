@@ -11,7 +11,9 @@
 // Screenshots: test/.tmp/report.png (light, what users see), report-layers.png (scale-invariant
 // layers), report-heatmap.png, report-filter.png, report-sticky.png (scrolled, legend in view),
 // report-grouped.png, report-dark.png, report-live.png, report-verdict.png (the mechanism verdict card,
-// first in the results: a row per mechanism, the accuracy against the seed spread, the paper's expectation).
+// first in the results: a row per mechanism, the accuracy against the seed spread, the paper's expectation),
+// report-run-table.png and report-run-table-dark.png (the run table after it: a row per run, sortable
+// headers, final metrics; its status and progress follow the live path too).
 //
 // Usage: node test/harness/report-e2e.mjs   (after setup.sh and `node scripts/build.mjs`)
 import assert from 'node:assert/strict';
@@ -204,6 +206,116 @@ try {
   assert.ok(verdictBox < acrossBox, 'the verdict sits above the Across runs section');
   await page.locator('.wd-verdict').screenshot({ path: join(artifactsDir, 'report-verdict.png') });
   step(`verdict card first: ${verdict.rows.map((r) => `${r.mechanism} ${r.verdict}`).join(', ')}`);
+
+  // The run table (webview/ui/runTable.ts): its own section right after the verdict, before Across runs;
+  // a row per run; the sweep keys that differ as columns; clicking a header sorts the rows by it.
+  const runTable = page.locator('[data-view="run-table"]');
+  const legendLabels = await page.$$eval('.wd-legend-label', (ls) => ls.map((l) => l.textContent));
+  const secondView = await page.$eval('.wd-charts > :nth-child(2)', (e) => ({
+    section: e.dataset.section,
+    table: !!e.querySelector('[data-view="run-table"]'),
+  }));
+  assert.deepEqual(
+    secondView,
+    { section: 'runTable', table: true },
+    'the run table comes right after the verdict',
+  );
+  const tableTop = await runTable.evaluate((e) => e.getBoundingClientRect().top);
+  assert.ok(verdictBox < tableTop && tableTop < acrossBox, 'verdict, then the run table, then Across runs');
+  assert.equal(await runTable.locator('.wd-card-title .wd-run-table-title').textContent(), 'Runs');
+  const tableColumns = await runTable
+    .locator('thead th')
+    .evaluateAll((ths) => ths.map((th) => th.dataset.column));
+  step(`run table columns: ${tableColumns.join(', ')}`);
+  assert.deepEqual(tableColumns.slice(0, 6), [
+    'run',
+    'status',
+    'progress',
+    'backend',
+    'value:regularization.type',
+    'value:training.seed',
+  ]);
+  assert.ok(tableColumns.includes('metric:test/accuracy') && tableColumns.includes('metric:train/loss'));
+  assert.equal(await runTable.locator('tbody tr').count(), 3, 'one row per run');
+  assert.equal(await runTable.locator('.wd-swatch').count(), 3, 'each run with its legend swatch');
+  const tableRuns = () =>
+    runTable.locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        label: tr.querySelector('[data-column="run"]').textContent,
+        progress: tr.querySelector('[data-column="progress"]').textContent,
+        accuracy: tr.querySelector('[data-column="metric:test/accuracy"]').textContent,
+      })),
+    );
+  const shown = await tableRuns();
+  assert.deepEqual(
+    shown.map((r) => r.label),
+    legendLabels,
+    'unsorted: the legend order and labels',
+  );
+  for (const r of shown) {
+    assert.equal(r.progress, '100%');
+    assert.match(r.accuracy, /^\d+\.\d%$/, 'test accuracy in percent, one decimal');
+  }
+  const accuracyHeader = runTable.locator('th[data-column="metric:test/accuracy"]');
+  const accuracies = async () => (await tableRuns()).map((r) => Number.parseFloat(r.accuracy));
+  const isSorted = (xs, sign) => xs.every((x, i) => i === 0 || sign * (x - xs[i - 1]) >= 0);
+  await accuracyHeader.getByRole('button').click();
+  await page.waitForSelector(
+    '[data-view="run-table"] th[data-column="metric:test/accuracy"][aria-sort="ascending"]',
+  );
+  const ascending = await accuracies();
+  assert.ok(isSorted(ascending, 1), `ascending: ${ascending}`);
+  assert.equal(await runTable.locator('th[aria-sort]').count(), 1, 'aria-sort on the sorted column only');
+  await accuracyHeader.getByRole('button').click();
+  await page.waitForSelector(
+    '[data-view="run-table"] th[data-column="metric:test/accuracy"][aria-sort="descending"]',
+  );
+  const descending = await accuracies();
+  assert.ok(isSorted(descending, -1), `descending: ${descending}`);
+  assert.deepEqual(
+    [...descending].sort((a, b) => a - b),
+    [...ascending].sort((a, b) => a - b),
+    'the same runs in either order',
+  );
+  assert.deepEqual(
+    descending,
+    shown.map((r) => Number.parseFloat(r.accuracy)).sort((a, b) => b - a),
+    'the numbers of the shown order, sorted',
+  );
+  // The CSV follows the sort; accuracies are fractions there.
+  const [tableCsv] = await Promise.all([
+    page.waitForEvent('download'),
+    runTable.getByRole('button', { name: 'Export the run table as CSV' }).click(),
+  ]);
+  const [tableHeader, ...tableRows] = readFileSync(await tableCsv.path(), 'utf8')
+    .trimEnd()
+    .split('\r\n');
+  assert.match(
+    tableHeader,
+    /^run,label,status,progress \(fraction\),backend,regularization\.type,training\.seed,/,
+  );
+  assert.ok(tableHeader.includes(',test/accuracy (fraction),'), tableHeader);
+  assert.equal(tableRows.length, 3);
+  await runTable.scrollIntoViewIfNeeded();
+  await runTable.screenshot({ path: join(artifactsDir, 'report-run-table.png') });
+  // A third click: the shown order again, no aria-sort.
+  await accuracyHeader.getByRole('button').click();
+  await page.waitForFunction(() => !document.querySelector('[data-view="run-table"] th[aria-sort]'));
+  assert.deepEqual(
+    (await tableRuns()).map((r) => r.label),
+    legendLabels,
+  );
+  // Its title folds the table away and back (the section's toggle, as the chart sections have).
+  const tableToggle = runTable.locator('.wd-family-toggle');
+  await tableToggle.click();
+  assert.equal(await tableToggle.getAttribute('aria-expanded'), 'false');
+  assert.equal(await runTable.locator('table').isHidden(), true, 'folded');
+  await tableToggle.click();
+  assert.equal(await runTable.locator('table').isVisible(), true, 'unfolded');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  step(
+    `run table: 3 rows; test accuracy ascending ${ascending.join(' ≤ ')}, descending ${descending.join(' ≥ ')}`,
+  );
   const card = (id) => page.locator(`.wd-card[data-chart="${id}"]`);
   /** Pixels that differ from the chart's background (its top-left corner), and a hash of the image. */
   const pixels = (id) =>
@@ -518,6 +630,9 @@ try {
     'the dark theme has its own palette',
   );
   await page.screenshot({ path: join(artifactsDir, 'report-dark.png'), fullPage: false });
+  await runTable.scrollIntoViewIfNeeded();
+  await runTable.screenshot({ path: join(artifactsDir, 'report-run-table-dark.png') });
+  await page.evaluate(() => window.scrollTo(0, 0));
   step(
     `theme re-read on body class change; min contrast light ${Math.min(...light.series.map((s) => s.ratio))}:1, dark ${Math.min(...dark.series.map((s) => s.ratio))}:1`,
   );
@@ -582,6 +697,25 @@ try {
   assert.match(await page.locator('.wd-badge-running').first().textContent(), /running 100%/);
   assert.match(await page.locator('.wd-badge-failed').getAttribute('title'), /diverged at step 17/);
   assert.ok((await pixels('train/loss')).drawn > 500, 'live chart drawn');
+  // The run table follows the runs' status and progress as the host sends them.
+  const liveTable = await page.locator('[data-view="run-table"] tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      run: tr.dataset.run,
+      status: tr.querySelector('[data-column="status"]').textContent,
+      reason: tr.querySelector('[data-column="status"]').getAttribute('title'),
+      progress: tr.querySelector('[data-column="progress"]').textContent,
+    })),
+  );
+  assert.deepEqual(
+    liveTable,
+    [
+      { run: live[0].id, status: 'running', reason: null, progress: '100%' },
+      { run: live[1].id, status: 'running', reason: null, progress: '0%' },
+      // Failed where its run.json's progress says it stopped (this one's is the finished run's).
+      { run: live[2].id, status: 'failed', reason: 'diverged at step 17', progress: '100%' },
+    ],
+    'live status and progress in the run table',
+  );
   const [liveCsv] = await Promise.all([
     page.waitForEvent('download'),
     card('train/loss')

@@ -2,9 +2,11 @@
 // symlink and a fresh temporary workspace:
 //   1. write a spec with completion: `{` + Ctrl+Space in an empty my.wdlab.json must suggest the
 //      schema's properties; one is accepted, then the content is replaced by a tiny valid sweep and saved;
-//   2. run it from the command palette (Weight Decay Lab: Run Experiment) and wait for both trials to
-//      complete (run.json on disk, then the Runs view rows);
-//   3. Weight Decay Lab: Show Results opens an editor tab with a row of charts above the fold; inside
+//   2. run it from the command palette (Weight Decay Lab: Run Experiment) and watch the Runs view while it
+//      trains: a training trial's row says "N% done" and the figure moves; once both trials complete
+//      (run.json on disk), their rows are labelled by what differs and lead with "acc …%", and a
+//      "finished" notification names the accuracies;
+//   3. the notification's Show Results opens an editor tab with a row of charts above the fold; inside
 //      the results webview (iframe.webview > #active-frame) a chart canvas must have drawn pixels, the
 //      legend must list both runs, the mechanism verdict card must come first with a row per
 //      mechanism, and each run's colour must be on the charts with WCAG contrast ≥ 3:1 against their
@@ -14,7 +16,8 @@
 //      holding a path) gets a path in the workspace; the file must appear with the CSV header;
 //   5. Preferences: Color Theme → Light Modern: the webview follows, with the light palette,
 //      every run's colour again on the charts at ≥ 3:1.
-// Screenshots: test/.tmp/ui-flow/ (5-runs-and-results.png: Dark Modern, 5b-layer-picker.png,
+// Screenshots: test/.tmp/ui-flow/ (4b-runs-live.png, 4c-finished-notification.png,
+// 5-runs-and-results.png: Dark Modern, 5b-layer-picker.png,
 // 7-results-light.png: Light Modern). Exit code 0 on success.
 //
 // Usage: node test/harness/ui-flow.mjs   (after setup.sh and `node scripts/build.mjs`)
@@ -79,7 +82,8 @@ const SPEC = {
   model: { arch: 'mlp', hidden: [16], batchNorm: true },
   optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
   regularization: { type: 'weightDecay', coefficient: 0.05 },
-  training: { epochs: 3, batchSize: 32, backend: 'wasm', logEverySteps: 2 },
+  // Long enough (a few seconds a trial) for the Runs view's live progress to be seen moving.
+  training: { epochs: 100, batchSize: 32, backend: 'wasm', logEverySteps: 8 },
   sweep: { 'regularization.type': ['none', 'weightDecay'] },
 };
 
@@ -229,7 +233,32 @@ try {
   await runCommand('Weight Decay Lab: Run Experiment', { shot: join(shots, '4-palette-run.png') });
   step('Run Experiment invoked');
   const runStarted = Date.now();
+  // The Runs view (the activity bar container), watched while the sweep trains: a training trial's row
+  // says how much of the run is done and the figure moves; rows are labelled by what differs.
+  await runCommand('Weight Decay Lab: Focus on Runs View');
+  const runsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
+  /** Each row's label and description, as the tree renders them. */
+  const rowsNow = () =>
+    runsView.locator('.monaco-list-row').evaluateAll((rows) =>
+      rows.map((r) => ({
+        name: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+      })),
+    );
+  const rowTextsNow = async () => (await rowsNow()).map((r) => `${r.name} — ${r.description}`);
+  /** Per trial row (labelled by its sweep value), the distinct "N% done" figures seen. */
+  const liveFigures = new Map();
+  let liveShot = false;
   for (;;) {
+    for (const row of await rowsNow().catch(() => [])) {
+      const m = /^(\d+)% done/.exec(row.description);
+      if (!m || !['none', 'weightDecay'].includes(row.name)) continue;
+      liveFigures.set(row.name, new Set([...(liveFigures.get(row.name) ?? []), Number(m[1])]));
+      if (!liveShot) {
+        liveShot = true;
+        await page.screenshot({ path: join(shots, '4b-runs-live.png') });
+      }
+    }
     const done = completedRuns();
     if (done.length >= 2) {
       step(
@@ -239,25 +268,37 @@ try {
     }
     if (Date.now() - runStarted > 150_000)
       throw new Error(`runs not completed after 150 s (${done.length}/2)`);
-    await sleep(500);
+    await sleep(200);
+  }
+  const seen = [...liveFigures].map(([label, figures]) => `${label}: ${[...figures].join(', ')}%`);
+  step(`live rows while training: ${seen.join(' | ') || 'none'}`);
+  if (![...liveFigures.values()].some((f) => f.size >= 2)) {
+    throw new Error(`no trial's row showed its progress moving while it trained: ${seen.join(' | ')}`);
   }
   mark('runCompleted');
-  // The Runs view (the activity bar container) shows the sweep's rows as completed.
-  await runCommand('Weight Decay Lab: Focus on Runs View');
-  const runsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
   const groupRow = runsView.locator('.monaco-list-row', { hasText: 'ui-flow' }).first();
   await groupRow.waitFor();
   if ((await groupRow.getAttribute('aria-expanded')) === 'false') await groupRow.click();
-  // The sweep's row says "2 trials · 2 completed"; its trials say "completed · …".
+  // The sweep's row says "2 trials · 2 completed"; its trials "none" and "weightDecay", "acc …% · completed".
   await runsView.locator('.monaco-list-row', { hasText: '2 completed' }).first().waitFor();
-  const rowTexts = await runsView.locator('.monaco-list-row').allInnerTexts();
-  step(`Runs view: ${rowTexts.map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ')}`);
+  const finalRows = await rowsNow();
+  for (const name of ['none', 'weightDecay']) {
+    const row = finalRows.find((r) => r.name === name);
+    if (!row || !/^acc \d+\.\d% · completed$/.test(row.description)) {
+      throw new Error(`the ${name} trial's row: ${JSON.stringify(row)} of ${JSON.stringify(finalRows)}`);
+    }
+  }
+  step(`Runs view: ${(await rowTextsNow()).join(' | ')}`);
+
+  // The "finished" notification, with Show Results.
+  const toast = page.locator('.notification-toast', { hasText: 'ui-flow finished: 2 completed (acc' });
+  await toast.waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(shots, '4c-finished-notification.png') });
+  step(`notification: ${(await toast.locator('.notification-list-item-message').textContent()).trim()}`);
 
   // --- 3. results ------------------------------------------------------------------------------------
-  // The sweep row's inline "Show Results" action (the palette command would ask which single run).
-  const sweepRow = runsView.locator('.monaco-list-row', { hasText: '2 completed' }).first();
-  await sweepRow.hover();
-  await sweepRow.locator('.action-label[aria-label^="Show Results"]').click();
+  // Its Show Results opens both runs.
+  await toast.locator('.monaco-button', { hasText: 'Show Results' }).click();
   const frame = page.frameLocator('iframe.webview').last().frameLocator('#active-frame');
   await frame.locator('#wdlab-app[data-view="charts"]').waitFor({ timeout: 60_000 });
   // Where there is room: an editor tab, not the bottom panel.

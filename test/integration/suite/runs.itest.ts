@@ -26,6 +26,39 @@ const metricLines = (id: string): Record<string, number>[] => {
 const themeIcon = (item: vscode.TreeItem) =>
   item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined;
 
+const runRow = async (id: string) =>
+  (await treeRows(await api())).find((r) => r.node.kind === 'run' && r.node.id === id);
+/** The "N% done" of a run's row, if it shows one. */
+let lastDescription = '';
+const rowPercent = async (id: string) => {
+  lastDescription = String((await runRow(id))?.item.description ?? '');
+  const m = /^(\d+)% done/.exec(lastDescription);
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * Three times, 700 ms apart: the progress run.json has on disk now, the run's row shows (at least)
+ * within 2 s; and the row's figure grows from one time to the next.
+ */
+async function rowKeepsUp(id: string): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 3; i++) {
+    const p = runInfo(id).progress;
+    assert.ok(p, 'run.json has no progress');
+    const want = Math.floor((100 * p.step) / p.totalSteps);
+    const shown = await poll(
+      async () => {
+        const pct = await rowPercent(id);
+        return pct !== undefined && pct >= want && pct > last ? pct : undefined;
+      },
+      2_000,
+      () => `run.json at ${want}%, the row says "${lastDescription}"`,
+    );
+    last = shown;
+    await new Promise((r) => setTimeout(r, 700));
+  }
+}
+
 let tinyRunId = '';
 let longRunId = '';
 
@@ -66,7 +99,7 @@ suite('running experiments', () => {
       async () => {
         const rs = await treeRows(wdlab);
         const row = rs.find((r) => r.node.kind === 'run' && r.node.id === tinyRunId);
-        return row && String(row.item.description).startsWith('completed') ? rs : undefined;
+        return row && String(row.item.description).endsWith('completed') ? rs : undefined;
       },
       5_000,
       () => '',
@@ -75,8 +108,11 @@ suite('running experiments', () => {
     assert.ok(spec, describeTree(rows));
     const run = rows.find((r) => r.node.kind === 'run' && r.node.id === tinyRunId)!;
     assert.equal(run.depth, 1, describeTree(rows));
-    assert.equal(label(run.item), tinyRunId);
-    assert.equal(run.item.description, `completed · ${(last['test/accuracy'] * 100).toFixed(1)}%`);
+    // A run alone under its spec's name is named by when it started (its id is in the tooltip).
+    const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-/.exec(tinyRunId)!;
+    assert.equal(label(run.item), `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}`);
+    // Accuracy first, named as such (never to be read as progress).
+    assert.equal(run.item.description, `acc ${(last['test/accuracy'] * 100).toFixed(1)}% · completed`);
     assert.equal(themeIcon(run.item), 'pass');
     assert.equal(run.item.contextValue, 'wdlab.run.completed');
     assert.equal(run.item.command?.command, 'wdlab.showResults');
@@ -103,6 +139,8 @@ suite('running experiments', () => {
       return row && themeIcon(row.item) === 'sync~spin' ? row : undefined;
     }, 5_000);
     assert.equal(running.item.contextValue, 'wdlab.run.running.own');
+    // Its row keeps up with the training: whatever run.json says, the row shows as much within 2 s.
+    await rowKeepsUp(longRunId);
 
     const stopped = await vscode.commands.executeCommand<number>('wdlab.stopAll');
     assert.equal(stopped, 1);
@@ -119,6 +157,8 @@ suite('running experiments', () => {
       return r && themeIcon(r.item) === 'circle-slash' ? r : undefined;
     }, 5_000);
     assert.equal(row.item.contextValue, 'wdlab.run.cancelled');
+    const stoppedAt = Math.floor((100 * stepAtStop) / info.progress.totalSteps);
+    assert.match(String(row.item.description), new RegExp(`stopped at ${stoppedAt}%`));
 
     // Resume from the checkpoint, let it train a little further, stop again.
     const resumed = vscode.commands.executeCommand<JobOutcome>('wdlab.resumeRun', longRunId);
@@ -126,7 +166,12 @@ suite('running experiments', () => {
       const p = wdlab.runner.activeRunIds().includes(longRunId) && runInfo(longRunId).progress;
       return p && p.step > stepAtStop ? true : undefined;
     }, 30_000);
-    await vscode.commands.executeCommand('wdlab.stopRun', { kind: 'run', id: longRunId });
+    // After Resume the row is live again (it once stayed at the old progress while training went on).
+    await rowKeepsUp(longRunId);
+    assert.equal(
+      await vscode.commands.executeCommand<number>('wdlab.stopRun', { kind: 'run', id: longRunId }),
+      1,
+    );
     assert.deepEqual((await resumed)?.statuses, ['cancelled']);
     const again = runInfo(longRunId);
     assert.equal(again.resumes, 1);
@@ -138,6 +183,95 @@ suite('running experiments', () => {
       [...steps].sort((a, b) => a - b),
     );
   }, 90_000);
+  test('Stop on one trial stops that trial only; Stop Sweep the rest; Resume Sweep continues them in order', async () => {
+    const wdlab = await api();
+    const pending = vscode.commands.executeCommand<JobOutcome>(
+      'wdlab.runExperiment',
+      workspaceUri('sweep3.wdlab.json'),
+    );
+    const t1 = await poll(
+      () => {
+        const id = wdlab.runner.activeRunIds()[0];
+        return id?.endsWith('-t1') && metricLines(id).length >= 2 ? id : undefined;
+      },
+      30_000,
+      () => `active: ${wdlab.runner.activeRunIds()}`,
+    );
+    const [t2, t3] = [t1.replace(/-t1$/, '-t2'), t1.replace(/-t1$/, '-t3')];
+    const group = runInfo(t1).group;
+    // Rows lead with what differs (the seed), and the sweep's row counts the sweep's progress.
+    const rows = await poll(async () => {
+      const rs = await treeRows(wdlab);
+      return rs.some((r) => r.node.kind === 'run' && r.node.id === t3) ? rs : undefined;
+    }, 5_000);
+    assert.deepEqual(
+      rows.filter((r) => r.node.kind === 'run' && r.node.id.startsWith(group)).map((r) => label(r.item)),
+      ['seed=1', 'seed=2', 'seed=3'],
+      describeTree(rows),
+    );
+    const groupRow = rows.find((r) => r.node.kind === 'group' && r.node.group === group)!;
+    assert.match(
+      String(groupRow.item.description),
+      /^\d+% done · 3 trials · 0 completed · 1 running · 2 queued$/,
+    );
+    assert.equal(groupRow.item.contextValue, 'wdlab.group.live');
+
+    // Stop the first trial: it ends cancelled with a checkpoint, and the second starts.
+    assert.equal(await vscode.commands.executeCommand<number>('wdlab.stopRun', { kind: 'run', id: t1 }), 1);
+    assert.equal(runInfo(t1).status, 'cancelled');
+    assert.ok(existsSync(join(runsDir(), t1, 'checkpoint', 'latest.json')), 'no checkpoint');
+    const t1Step = runInfo(t1).progress!.step;
+    await poll(() => (wdlab.runner.activeRunIds().includes(t2) ? true : undefined), 15_000);
+    // Stop the queued third: cancelled at once, never started; the second goes on training.
+    assert.equal(await vscode.commands.executeCommand<number>('wdlab.stopRun', { kind: 'run', id: t3 }), 1);
+    assert.equal(runInfo(t3).status, 'cancelled');
+    assert.equal(metricLines(t3).length, 0);
+    assert.equal(runInfo(t2).status, 'running');
+    const third = await poll(async () => {
+      const r = await runRow(t3);
+      return r && String(r.item.description) === 'stopped before it started' ? r : undefined;
+    }, 5_000);
+    // Cancelled (offering Resume), though the sweep that owns it still runs.
+    assert.match(String(third.item.contextValue), /^wdlab\.run\.cancelled/);
+    // Stop Sweep on the sweep's row: the second stops; the job ends.
+    assert.equal(
+      await vscode.commands.executeCommand<number>('wdlab.stopSweep', {
+        kind: 'group',
+        group,
+        name: 'sweep3',
+      }),
+      1,
+    );
+    assert.deepEqual((await pending)?.statuses, ['cancelled', 'cancelled', 'cancelled']);
+    const resumableRow = await poll(async () => {
+      const r = (await treeRows(wdlab)).find((x) => x.node.kind === 'group' && x.node.group === group);
+      return r?.item.contextValue === 'wdlab.group.resumable' ? r : undefined;
+    }, 5_000);
+    assert.match(String(resumableRow.item.description), /^3 trials · 0 completed · 3 stopped$/);
+
+    // Resume Sweep: all three, in trial order, the first from its checkpoint; stopped once the second runs.
+    const resumed = vscode.commands.executeCommand<JobOutcome>('wdlab.resumeSweep', {
+      kind: 'group',
+      group,
+      name: 'sweep3',
+    });
+    await poll(() => (wdlab.runner.activeRunIds().includes(t2) ? true : undefined), 60_000);
+    assert.equal(runInfo(t1).status, 'completed');
+    assert.equal(runInfo(t1).resumes, 1);
+    // Continued, not restarted: the steps never go back, and the first ones are those before the stop.
+    const steps = metricLines(t1).map((r) => r.step);
+    assert.deepEqual(
+      steps,
+      [...steps].sort((a, b) => a - b),
+    );
+    assert.ok(steps.filter((x) => x <= t1Step).length > 0 && steps.at(-1)! > t1Step);
+    await vscode.commands.executeCommand('wdlab.stopSweep', { kind: 'group', group, name: 'sweep3' });
+    const outcome = await resumed;
+    assert.deepEqual(outcome?.runIds, [t1, t2, t3]);
+    assert.deepEqual(outcome?.statuses, ['completed', 'cancelled', 'cancelled']);
+    assert.equal(metricLines(t3).length, 0);
+  }, 120_000);
+
   test('deactivation ends every trainer process (graceful stop, then kill)', async () => {
     const wdlab = await api();
     const pending = vscode.commands.executeCommand<JobOutcome>(
@@ -296,7 +430,7 @@ suite('runs of the wdlab CLI', () => {
           const rs = all.filter(
             (r) =>
               r.node.kind === 'run' &&
-              String(r.item.description).startsWith('completed ·') &&
+              String(r.item.description).endsWith('· completed') &&
               /from-cli-t\d$/.test(r.node.id),
           );
           return rs.length === 2 ? rs : undefined;
@@ -306,7 +440,7 @@ suite('runs of the wdlab CLI', () => {
       );
       assert.deepEqual(
         rows.map((r) => label(r.item)),
-        ['training.seed=1', 'training.seed=2'],
+        ['seed=1', 'seed=2'],
       );
       // A run of another process: no Stop action, and this window does not own it.
       assert.equal(rows[0].item.contextValue, 'wdlab.run.completed');

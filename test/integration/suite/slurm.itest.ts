@@ -103,7 +103,8 @@ suite('Slurm runs in the Runs view', () => {
 
       const running = await runRow(id, (i) => themeIcon(i) === 'sync~spin', 30_000, 'RUNNING');
       assert.equal(running.item.contextValue, 'wdlab.run.running.slurm');
-      assert.match(String(running.item.description), /^running/);
+      // Slurm's word until the first progress, then how much of the run is done.
+      assert.match(String(running.item.description), /^(running · RUNNING|\d+% done)/);
 
       // The results panel follows the run's folder: records arrive while it trains.
       const log = wdlab.resultsHost.messageLog;
@@ -125,12 +126,7 @@ suite('Slurm runs in the Runs view', () => {
         () => JSON.stringify(log.slice(from)),
       );
 
-      const done = await runRow(
-        id,
-        (i) => String(i.description).startsWith('completed ·'),
-        60_000,
-        'completed',
-      );
+      const done = await runRow(id, (i) => String(i.description).endsWith('completed'), 60_000, 'completed');
       assert.equal(themeIcon(done.item), 'pass');
       assert.equal(done.item.contextValue, 'wdlab.run.completed.slurm');
       assert.equal(runInfo(id).status, 'completed');

@@ -202,6 +202,7 @@ describe('view state', () => {
       layers: { weightNorm: 'scaleInvariant', effectiveLr: 'layer:conv2' },
       heatmap: { weightNorm: true },
       filter: 'damping',
+      runTableSort: { column: 'metric:test/accuracy', direction: 'desc' },
     };
     assert.deepEqual(sanitizeState(JSON.parse(JSON.stringify(good))), good);
   });
