@@ -89,7 +89,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'spec') {
       const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `spec:${node.name}`;
-      item.iconPath = new vscode.ThemeIcon('symbol-class');
+      item.iconPath = new vscode.ThemeIcon('file-code');
       item.contextValue = 'wdlab.spec';
       const n = this.catalog.list().filter((r) => r.info.name === node.name).length;
       item.description = `${n} run${n === 1 ? '' : 's'}`;

@@ -158,6 +158,13 @@ export async function stopRuns(runs: CatalogRun[], catalog: RunCatalog, log: vsc
   try {
     const stopped = await stopSlurmRuns(runs, { log: slurmLog(log), timeoutMs: 15_000 });
     await Promise.all(stopped.map((d) => catalog.refreshRun(d)));
+    // Slurm stops the task, not this window: say what was asked and what to expect (the other tasks of
+    // the array go on).
+    if (stopped.length > 0) {
+      void vscode.window.showInformationMessage(
+        `Weight Decay Lab: asked Slurm to stop ${stopped.map((d) => basename(d)).join(', ')} (scancel): a running task stops at a step boundary with a checkpoint and shows as cancelled here; a pending one is cancelled. The rest of the array goes on.`,
+      );
+    }
     return stopped.length;
   } catch (e) {
     reportError(log, 'stop', e);
@@ -172,6 +179,9 @@ export async function stopAll(catalog: RunCatalog, log: vscode.LogOutputChannel)
   try {
     await cancelSlurmArrays(live, { log: slurmLog(log), timeoutMs: 15_000 });
     await Promise.all(live.map((r) => catalog.refreshRun(r.dir)));
+    void vscode.window.showInformationMessage(
+      `Weight Decay Lab: asked Slurm to stop the arrays of ${live.length} run${live.length === 1 ? '' : 's'} (scancel); running tasks stop with a checkpoint, pending ones are cancelled. Resume resubmits them.`,
+    );
     return live.length;
   } catch (e) {
     reportError(log, 'stop all', e);
