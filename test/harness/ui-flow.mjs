@@ -28,7 +28,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -37,6 +36,7 @@ import { join } from 'node:path';
 import {
   artifactsDir,
   assertInstalled,
+  harnessSession,
   launchBrowser,
   repoRoot,
   seriesContrastInPage,
@@ -87,9 +87,14 @@ const SPEC = {
   sweep: { 'regularization.type': ['none', 'weightDecay'] },
 };
 
-const started = Date.now();
+const session = harnessSession({
+  name: 'ui-flow',
+  runDir,
+  timeoutMs,
+  failureShot: join(shots, 'failure.png'),
+});
+const { step, started } = session;
 const timings = {};
-const step = (msg) => console.log(`[ui-flow] ${((Date.now() - started) / 1000).toFixed(1)} s  ${msg}`);
 const mark = (name) => {
   timings[name] = Number(((Date.now() - started) / 1000).toFixed(1));
 };
@@ -97,17 +102,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let server;
 let context;
 let ok = false;
-let cleaning;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    step(`${signal}: stopping`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
-const watchdog = setTimeout(() => {
-  step(`timed out after ${timeoutMs / 1000} s`);
-  failureScreenshot().finally(() => cleanUp().finally(() => process.exit(124)));
-}, timeoutMs);
 
 /** Run folders whose run.json says completed. */
 function completedRuns() {
@@ -127,9 +121,12 @@ function completedRuns() {
 }
 
 try {
-  server = await startCodeServer({ runDir, userDataDir, extensionsDir });
+  server = session.server = await startCodeServer({ runDir, userDataDir, extensionsDir });
   step(`code-server on ${server.origin}`);
-  context = await launchBrowser(join(runDir, 'chromium-profile'), { width: 1600, height: 1000 });
+  context = session.context = await launchBrowser(join(runDir, 'chromium-profile'), {
+    width: 1600,
+    height: 1000,
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
   await page.goto(server.url({ folder: workspace }));
@@ -507,33 +504,7 @@ try {
   mark('lightTheme');
   ok = true;
 } catch (err) {
-  step(`FAILED: ${err?.stack ?? err}`);
-  await failureScreenshot();
-  if (server) {
-    const log = readFileSync(server.logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-    console.log(`[ui-flow] code-server log (last 30 lines):\n${log}`);
-  }
+  await session.failed(err);
 }
-clearTimeout(watchdog);
-await cleanUp();
 step(`timings (s since start): ${JSON.stringify(timings)}`);
-step(ok ? `screenshots in ${shots}; ok` : 'failed');
-process.exit(ok ? 0 : 1);
-
-async function failureScreenshot() {
-  const page = context?.pages()[0];
-  if (!page) return;
-  const file = join(shots, 'failure.png');
-  await page.screenshot({ path: file }).catch(() => {});
-  step(`failure screenshot ${file}`);
-}
-
-function cleanUp() {
-  // Idempotent: the watchdog, a signal and the normal path may all ask, and each must wait for the end.
-  cleaning ??= (async () => {
-    await context?.close().catch(() => {});
-    await server?.stop();
-    rmSync(runDir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
+await session.finish(ok, `screenshots in ${shots}; ok`);

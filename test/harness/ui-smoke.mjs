@@ -6,12 +6,13 @@
 // test/.tmp/ui-from-paper.png and test/.tmp/ui-extensions.png. Exit code 0 on success.
 //
 // Usage: node test/harness/ui-smoke.mjs   (after setup.sh and `node scripts/build.mjs`)
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   artifactsDir,
   assertInstalled,
+  harnessSession,
   launchBrowser,
   repoRoot,
   startCodeServer,
@@ -30,27 +31,21 @@ writeUserSettings(userDataDir);
 mkdirSync(artifactsDir, { recursive: true });
 const screenshot = join(artifactsDir, 'ui-quickstart.png');
 
-const started = Date.now();
-const step = (msg) => console.log(`[ui-smoke] ${((Date.now() - started) / 1000).toFixed(1)} s  ${msg}`);
+const session = harnessSession({
+  name: 'ui-smoke',
+  runDir,
+  timeoutMs,
+  failureShot: join(artifactsDir, 'ui-quickstart-failure.png'),
+});
+const { step } = session;
 let server;
 let context;
 let ok = false;
-let cleaning;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    step(`${signal}: stopping`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
-const watchdog = setTimeout(() => {
-  step(`timed out after ${timeoutMs / 1000} s`);
-  cleanUp().finally(() => process.exit(124));
-}, timeoutMs);
 
 try {
-  server = await startCodeServer({ runDir, userDataDir, extensionsDir });
+  server = session.server = await startCodeServer({ runDir, userDataDir, extensionsDir });
   step(`code-server on ${server.origin}`);
-  context = await launchBrowser(join(runDir, 'chromium-profile'));
+  context = session.context = await launchBrowser(join(runDir, 'chromium-profile'));
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
   await page.goto(server.url({ folder: join(repoRoot, 'examples') }));
@@ -134,28 +129,6 @@ try {
   step(`Extensions view lists ${manifest.displayName}`);
   ok = true;
 } catch (err) {
-  step(`FAILED: ${err?.stack ?? err}`);
-  const pages = context?.pages() ?? [];
-  if (pages[0]) {
-    await pages[0].screenshot({ path: join(artifactsDir, 'ui-quickstart-failure.png') }).catch(() => {});
-    step(`failure screenshot ${join(artifactsDir, 'ui-quickstart-failure.png')}`);
-  }
-  if (server) {
-    const log = readFileSync(server.logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-    console.log(`[ui-smoke] code-server log (last 30 lines):\n${log}`);
-  }
+  await session.failed(err);
 }
-clearTimeout(watchdog);
-await cleanUp();
-step(ok ? 'passed' : 'failed');
-process.exit(ok ? 0 : 1);
-
-function cleanUp() {
-  // Idempotent: the watchdog, a signal and the normal path may all ask, and each must wait for the end.
-  cleaning ??= (async () => {
-    await context?.close().catch(() => {});
-    await server?.stop();
-    rmSync(runDir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
+await session.finish(ok, 'passed');

@@ -16,7 +16,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import { packagedReadme } from '../../scripts/vsix-readme.mjs';
 import {
   artifactsDir,
   assertInstalled,
+  harnessSession,
   installVsix,
   launchBrowser,
   repoRoot,
@@ -70,23 +70,17 @@ if (existsSync(pipConf)) {
   copyFileSync(pipConf, join(runDir, 'home', '.config', 'pip', 'pip.conf'));
 }
 
-const started = Date.now();
-const step = (msg) => console.log(`[vsix-e2e] ${((Date.now() - started) / 1000).toFixed(1)} s  ${msg}`);
+const session = harnessSession({
+  name: 'vsix-e2e',
+  runDir,
+  timeoutMs,
+  failureShot: join(shots, 'failure.png'),
+});
+const { step } = session;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let server;
 let context;
 let ok = false;
-let cleaning;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    step(`${signal}: stopping`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
-const watchdog = setTimeout(() => {
-  step(`timed out after ${timeoutMs / 1000} s`);
-  failureScreenshot().finally(() => cleanUp().finally(() => process.exit(124)));
-}, timeoutMs);
 
 /** Polls `probe` until it returns something (or throws for good): `what` names it in the timeout. */
 async function until(what, probe, ms) {
@@ -146,9 +140,12 @@ try {
     throw new Error('the VSIX carries node_modules');
   step(`installed ${vsix} as ${folders[0]} (no node_modules)`);
 
-  server = await startCodeServer({ runDir, userDataDir, extensionsDir });
+  server = session.server = await startCodeServer({ runDir, userDataDir, extensionsDir });
   step(`code-server on ${server.origin}`);
-  context = await launchBrowser(join(runDir, 'chromium-profile'), { width: 1400, height: 900 });
+  context = session.context = await launchBrowser(join(runDir, 'chromium-profile'), {
+    width: 1400,
+    height: 900,
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
   await page.goto(server.url({ folder: workspace }));
@@ -283,31 +280,9 @@ try {
   await page.screenshot({ path: join(shots, '4-run-completed.png') });
   ok = true;
 } catch (err) {
-  step(`FAILED: ${err?.stack ?? err}`);
-  await failureScreenshot();
-  if (server) {
-    const log = readFileSync(server.logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-    console.log(`[vsix-e2e] code-server log (last 30 lines):\n${log}`);
-  }
+  await session.failed(err);
 }
-clearTimeout(watchdog);
-await cleanUp();
-step(ok ? `screenshots in ${shots}; ok — the VSIX installed the native engine and trained on it` : 'failed');
-process.exit(ok ? 0 : 1);
-
-async function failureScreenshot() {
-  const page = context?.pages()[0];
-  if (!page) return;
-  const file = join(shots, 'failure.png');
-  await page.screenshot({ path: file }).catch(() => {});
-  step(`failure screenshot ${file}`);
-}
-
-function cleanUp() {
-  cleaning ??= (async () => {
-    await context?.close().catch(() => {});
-    await server?.stop();
-    rmSync(runDir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
+await session.finish(
+  ok,
+  `screenshots in ${shots}; ok — the VSIX installed the native engine and trained on it`,
+);

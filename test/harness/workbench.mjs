@@ -1,9 +1,9 @@
 // Starts a real VS Code (code-server from npm, on Node 24 from npm) and drives its web workbench in
 // Debian Chromium through playwright-core. Shared by code-shim.mjs (extension tests, the way
-// @vscode/test-electron runs them) and ui-smoke.mjs (a UI round trip). Why this shape, and what does
+// @vscode/test-electron runs them) and the UI scripts (ui-smoke, ui-flow, vsix-e2e: `harnessSession`). Why this shape, and what does
 // not work on these machines: test/harness/README.md.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -244,6 +244,66 @@ async function stopProcessGroup(child) {
   } finally {
     liveGroups.delete(pgid);
   }
+}
+
+/**
+ * The life of a harness script that drives code-server in Chromium (ui-smoke, ui-flow, vsix-e2e):
+ * timestamped `step` lines, a watchdog (`timeoutMs`), clean-up on SIGINT/SIGTERM/SIGHUP, and on a failure
+ * the error, a screenshot (`failureShot`) and the tail of code-server's log. The script sets
+ * `session.server` and `session.context` as it starts them; `cleanUp` closes the browser, stops
+ * code-server and removes `runDir`, and is idempotent (the watchdog, a signal and the normal path may all
+ * ask, and each waits for the end). `finish(ok, message)` cleans up and exits 0 or 1.
+ */
+export function harnessSession({ name, runDir, timeoutMs, failureShot }) {
+  const started = Date.now();
+  const step = (msg) => console.log(`[${name}] ${((Date.now() - started) / 1000).toFixed(1)} s  ${msg}`);
+  let cleaning;
+  const session = {
+    started,
+    step,
+    server: undefined,
+    context: undefined,
+    cleanUp() {
+      cleaning ??= (async () => {
+        await session.context?.close().catch(() => {});
+        await session.server?.stop();
+        rmSync(runDir, { recursive: true, force: true });
+      })();
+      return cleaning;
+    },
+    async failureScreenshot() {
+      const page = session.context?.pages()[0];
+      if (!page) return;
+      await page.screenshot({ path: failureShot }).catch(() => {});
+      step(`failure screenshot ${failureShot}`);
+    },
+    /** After a failure: the error, a screenshot and the last lines of code-server's log. */
+    async failed(err) {
+      step(`FAILED: ${err?.stack ?? err}`);
+      await session.failureScreenshot();
+      if (session.server) {
+        const log = readFileSync(session.server.logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+        console.log(`[${name}] code-server log (last 30 lines):\n${log}`);
+      }
+    },
+    async finish(ok, message) {
+      clearTimeout(watchdog);
+      await session.cleanUp();
+      step(ok ? message : 'failed');
+      process.exit(ok ? 0 : 1);
+    },
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      step(`${signal}: stopping`);
+      session.cleanUp().finally(() => process.exit(130));
+    });
+  }
+  const watchdog = setTimeout(() => {
+    step(`timed out after ${timeoutMs / 1000} s`);
+    session.failureScreenshot().finally(() => session.cleanUp().finally(() => process.exit(124)));
+  }, timeoutMs);
+  return session;
 }
 
 /** Headless Debian Chromium with a fresh profile (its temporary files go next to the profile). */

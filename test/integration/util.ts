@@ -1,6 +1,7 @@
 // Helpers shared by the integration suites: the extension's test API, polling, the fixture workspace.
 import * as vscode from 'vscode';
 import type { WdlabApi } from '../../src/extension/extension';
+import type { ResultsMessageLogEntry } from '../../src/extension/resultsHost';
 import type { RunsNode } from '../../src/extension/runsTree';
 
 export const extensionId = 'weight-decay-lab.weight-decay-lab';
@@ -60,4 +61,32 @@ export function describeTree(rows: TreeRow[]): string {
       (r) => `${'  '.repeat(r.depth)}${label(r.item)} — ${r.item.description ?? ''} [${r.item.contextValue}]`,
     )
     .join('\n');
+}
+
+/**
+ * Show Results on a run that trains, then wait for the proof that the view follows it live: a `records`
+ * message for the run that appends (not the first, resetting one) at least one record.
+ */
+export async function showResultsUntilLiveRecords(
+  wdlab: WdlabApi,
+  runId: string,
+): Promise<ResultsMessageLogEntry> {
+  const log = wdlab.resultsHost.messageLog;
+  const from = log.length;
+  await vscode.commands.executeCommand('wdlab.showResults', { kind: 'run', id: runId });
+  return poll(
+    () =>
+      log
+        .slice(from)
+        .find(
+          (m) =>
+            m.direction === 'out' &&
+            m.type === 'records' &&
+            m.runId === runId &&
+            !m.reset &&
+            (m.count ?? 0) > 0,
+        ),
+    30_000,
+    () => JSON.stringify(log.slice(from)),
+  );
 }

@@ -11,7 +11,16 @@ import * as vscode from 'vscode';
 import type { JobOutcome } from '../../../src/extension/experimentRunner';
 import type { RunInfo } from '../../../src/runner/runStore';
 import { suite, test } from '../runner';
-import { api, describeTree, extensionId, label, poll, treeRows, workspaceUri } from '../util';
+import {
+  api,
+  describeTree,
+  extensionId,
+  label,
+  poll,
+  showResultsUntilLiveRecords,
+  treeRows,
+  workspaceUri,
+} from '../util';
 
 const runsDir = () => workspaceUri('.wdlab', 'runs').fsPath;
 const runInfo = (id: string): RunInfo => JSON.parse(readFileSync(join(runsDir(), id, 'run.json'), 'utf8'));
@@ -359,22 +368,7 @@ suite('results webview', () => {
     const id = await poll(() => wdlab.runner.activeRunIds()[0], 30_000);
     const log = wdlab.resultsHost.messageLog;
     const from = log.length;
-    await vscode.commands.executeCommand('wdlab.showResults', { kind: 'run', id });
-    const live = await poll(
-      () =>
-        log
-          .slice(from)
-          .find(
-            (m) =>
-              m.direction === 'out' &&
-              m.type === 'records' &&
-              m.runId === id &&
-              !m.reset &&
-              (m.count ?? 0) > 0,
-          ),
-      30_000,
-      () => JSON.stringify(log.slice(from)),
-    );
+    const live = await showResultsUntilLiveRecords(wdlab, id);
     assert.equal(live.surface, 'panel');
     await vscode.commands.executeCommand('wdlab.stopAll');
     await pending;

@@ -12,7 +12,7 @@ import type { SlurmJobOutcome } from '../../../src/extension/slurm';
 import { findOnPath } from '../../../src/runner/executors/slurm';
 import type { RunInfo } from '../../../src/runner/runStore';
 import { suite, test } from '../runner';
-import { api, describeTree, poll, treeRows, workspaceUri } from '../util';
+import { api, describeTree, poll, showResultsUntilLiveRecords, treeRows, workspaceUri } from '../util';
 
 const themeIcon = (item: vscode.TreeItem) =>
   item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined;
@@ -107,24 +107,7 @@ suite('Slurm runs in the Runs view', () => {
       assert.match(String(running.item.description), /^(running · RUNNING|\d+% done)/);
 
       // The results panel follows the run's folder: records arrive while it trains.
-      const log = wdlab.resultsHost.messageLog;
-      const from = log.length;
-      await vscode.commands.executeCommand('wdlab.showResults', { kind: 'run', id });
-      await poll(
-        () =>
-          log
-            .slice(from)
-            .find(
-              (m) =>
-                m.direction === 'out' &&
-                m.type === 'records' &&
-                m.runId === id &&
-                !m.reset &&
-                (m.count ?? 0) > 0,
-            ),
-        30_000,
-        () => JSON.stringify(log.slice(from)),
-      );
+      await showResultsUntilLiveRecords(wdlab, id);
 
       const done = await runRow(id, (i) => String(i.description).endsWith('completed'), 60_000, 'completed');
       assert.equal(themeIcon(done.item), 'pass');
