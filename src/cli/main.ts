@@ -2,7 +2,7 @@
 //
 //   wdlab validate SPEC...                 exit 0, or 2 with located errors (warns of datasets not on disk)
 //   wdlab run SPEC [--runs-dir DIR]        every trial of the sweep; exit 0, 1 (a trial failed), 130 (stopped)
-//   wdlab run --resume RUN_DIR             continue a cancelled or interrupted run from its checkpoint
+//   wdlab run --resume RUN_DIR|GROUP...    continue cancelled or interrupted runs from their checkpoints
 //   wdlab run SPEC --executor slurm ...    the sweep as one Slurm job array (cli/slurm.ts); wdlab stop RUN
 //   wdlab list [--runs-dir DIR] [--json]   runs with status, backend, final metrics
 //   wdlab report RUN... [-o FILE]          one self-contained HTML file with the results charts
@@ -48,7 +48,7 @@ const USAGE = `Weight Decay Lab ${version} — experiments on the three mechanis
 Usage:
   wdlab validate SPEC...                  check spec files; prints the number of trials
   wdlab run SPEC [--runs-dir DIR]         run every trial of the spec's sweep
-  wdlab run --resume RUN_DIR              continue a cancelled or interrupted run
+  wdlab run --resume RUN_DIR|GROUP...     continue cancelled or interrupted runs (a sweep's, by its group id)
   wdlab run SPEC --executor slurm [...]   submit the sweep as one Slurm job array, one task per trial
                                           (options: wdlab run --help; docs/cluster.md)
   wdlab stop RUN... | --all               stop Slurm runs (checkpoint, cancelled) / cancel their arrays
@@ -135,6 +135,16 @@ function validate(files: string[]): number {
     }
   }
   return errors > 0 ? 2 : 0;
+}
+
+/** Run folders named on the command line (folders, run or group ids, a runs directory). */
+function resolveRunArgs(args: string[], runsDir: string): string[] {
+  try {
+    return resolveReportRuns(args, runsDir).map((d) => resolve(d));
+  } catch (e) {
+    if (e instanceof ReportInputError) throw new UsageError(e.message.replace(/^report/, 'run --resume'));
+    throw e;
+  }
 }
 
 function describeResult(r: TrialResult | undefined): string {
@@ -237,14 +247,25 @@ async function run(
   const sweep = new SweepRun({}, consoleObserver(values.quiet ?? false));
   handleSignals(sweep);
   if (values.resume) {
-    const runDir = resolve(values.resume);
-    const info = reconcileStatus(runDir, readRunInfo(runDir));
-    const problems = resolvedSpecDiagnostics(readRunSpec(runDir));
-    if (problems.length > 0) throw new UsageError(`${runDir}/spec.json: ${problems.join('; ')}`);
-    console.log(`Resuming ${info.id} (${info.status})`);
-    const result = await sweep.resume(runDir);
-    printSummary([runDir], [result], resolve(runDir, '..'));
-    return exitCodeOf([result], false);
+    // One run folder: that run. A sweep's group id, a runs directory or several runs: every one of them
+    // that was stopped or interrupted, one after another (the extension's Resume Sweep).
+    const one = resumeTargets.length === 1 && existsSync(resolve(values.resume));
+    const runDirs = one ? [resolve(values.resume)] : resolveRunArgs(resumeTargets, runsDir);
+    const todo: string[] = [];
+    for (const runDir of runDirs) {
+      const info = reconcileStatus(runDir, readRunInfo(runDir));
+      if (!one && info.status !== 'cancelled' && info.status !== 'interrupted') {
+        console.log(`  ${info.id}: ${info.status}, nothing to resume`);
+        continue;
+      }
+      const problems = resolvedSpecDiagnostics(readRunSpec(runDir));
+      if (problems.length > 0) throw new UsageError(`${runDir}/spec.json: ${problems.join('; ')}`);
+      console.log(`Resuming ${info.id} (${info.status})`);
+      todo.push(runDir);
+    }
+    const results = await sweep.resumeAll(todo);
+    if (todo.length > 0) printSummary(todo, results, resolve(todo[0], '..'));
+    return exitCodeOf(results, false);
   }
   if (args.length !== 1) throw new UsageError('run needs exactly one spec file (or --resume RUN_DIR)');
   const file = args[0];
@@ -257,6 +278,13 @@ async function run(
   const result = await sweep.run(runsDir, loaded.trials, labels, resolve(file));
   printSummary(result.runDirs, result.results, runsDir);
   printRunVerdict(result.runDirs);
+  const unfinished = result.results.filter((r) => r?.status !== 'completed' && r?.status !== 'failed').length;
+  if (unfinished > 0) {
+    const flag = values['runs-dir'] === undefined ? '' : ` --runs-dir ${values['runs-dir']}`;
+    console.log(
+      `\n${unfinished} trial${unfinished === 1 ? '' : 's'} stopped before the end; continue ${unfinished === 1 ? 'it' : 'them'} with: wdlab run --resume ${readRunInfo(result.runDirs[0]).group}${flag}`,
+    );
+  }
   return exitCodeOf(result.results, result.cancelled);
 }
 

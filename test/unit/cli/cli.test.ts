@@ -219,6 +219,52 @@ describe('wdlab CLI', () => {
     }
   });
 
+  test('Ctrl+C during a sweep names what did not finish and how to go on; --resume GROUP resumes them all', async () => {
+    const spec = tinySpec({
+      training: { epochs: 30, batchSize: 32, backend: 'wasm', logEverySteps: 4 },
+      sweep: { 'training.seed': [1, 2, 3] },
+    });
+    const cwd = workspace({ 's.wdlab.json': spec });
+    const { child, done } = start(['run', 's.wdlab.json'], cwd);
+    const first = await waitFor('a run dir', () => runDirsIn(cwd)[0]);
+    await waitFor('records', () => existsSync(runFiles(first).metrics) && metrics(first).length >= 6);
+    child.kill('SIGINT');
+    const stopped = await done;
+    assert.equal(stopped.code, 130, stopped.stderr);
+    const group = info(first).group;
+    assert.ok(
+      stopped.stdout.includes(
+        `3 trials stopped before the end; continue them with: wdlab run --resume ${group}`,
+      ),
+      stopped.stdout,
+    );
+    assert.deepEqual(
+      runDirsIn(cwd).map((d) => info(d).status),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
+    const resumed = await wdlab(['run', '--resume', group, '--quiet'], cwd);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    assert.deepEqual(
+      runDirsIn(cwd).map((d) => info(d).status),
+      ['completed', 'completed', 'completed'],
+    );
+    // The first continued from its checkpoint; the two never started ran from step 0; none repeats a step.
+    for (const dir of runDirsIn(cwd)) {
+      const steps = metrics(dir).map((r) => r.step);
+      assert.deepEqual(
+        steps,
+        [...new Set(steps)].sort((a, b) => a - b),
+        `${dir}: steps repeat or go back`,
+      );
+      assert.equal(steps[0], 0);
+    }
+    assert.equal(info(first).resumes, 1);
+    // Resuming again: nothing left to do, said per run.
+    const again = await wdlab(['run', '--resume', group], cwd);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /: completed, nothing to resume/);
+  });
+
   test('a trainer killed by SIGKILL marks the trial failed and loses no completed record', async () => {
     const cwd = workspace({
       'k.wdlab.json': tinySpec({
