@@ -41,9 +41,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   readonly onDidChangeTreeData = this.changed.event;
   private timer?: NodeJS.Timeout;
   private readonly subscription: vscode.Disposable;
+  /** The runs by sweep group and by spec name, built once per change of the catalog (not once per row). */
+  private index?: { byGroup: Map<string, CatalogRun[]>; bySpec: Map<string, number> };
 
   constructor(private readonly catalog: RunCatalog) {
     this.subscription = catalog.onDidChange(() => {
+      this.index = undefined;
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.changed.fire(undefined);
@@ -85,13 +88,37 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return [];
   }
 
+  private runIndex(): { byGroup: Map<string, CatalogRun[]>; bySpec: Map<string, number> } {
+    if (!this.index) {
+      const byGroup = new Map<string, CatalogRun[]>();
+      const bySpec = new Map<string, number>();
+      for (const r of this.catalog.list()) {
+        const members = byGroup.get(r.info.group);
+        if (members) members.push(r);
+        else byGroup.set(r.info.group, [r]);
+        bySpec.set(r.info.name, (bySpec.get(r.info.name) ?? 0) + 1);
+      }
+      this.index = { byGroup, bySpec };
+    }
+    return this.index;
+  }
+
+  /** The trials of a sweep (the runs sharing its group id), oldest first. */
+  private members(group: string): CatalogRun[] {
+    return this.runIndex().byGroup.get(group) ?? [];
+  }
+
+  private specCount(name: string): number {
+    return this.runIndex().bySpec.get(name) ?? 0;
+  }
+
   getTreeItem(node: RunsNode): vscode.TreeItem {
     if (node.kind === 'spec') {
       const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `spec:${node.name}`;
       item.iconPath = new vscode.ThemeIcon('file-code');
       item.contextValue = 'wdlab.spec';
-      const n = this.catalog.list().filter((r) => r.info.name === node.name).length;
+      const n = this.specCount(node.name);
       item.description = `${n} run${n === 1 ? '' : 's'}`;
       return item;
     }
@@ -106,14 +133,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'group') return { kind: 'spec', name: node.name };
     const run = this.catalog.get(node.id);
     if (!run) return undefined;
-    const siblings = this.catalog.list().filter((r) => r.info.group === run.info.group);
+    const siblings = this.members(run.info.group);
     return siblings.length === 1 && run.info.trial.count <= 1
       ? { kind: 'spec', name: run.info.name }
       : { kind: 'group', name: run.info.name, group: run.info.group };
   }
 
   private groupItem(node: Extract<RunsNode, { kind: 'group' }>): vscode.TreeItem {
-    const members = this.catalog.list().filter((r) => r.info.group === node.group);
+    const members = this.members(node.group);
     const live = members.filter((r) => r.info.status === 'running' || r.info.status === 'queued');
     const item = new vscode.TreeItem(
       startedLabel({ id: node.group }) + groupSuffix(node.group, node.name),
@@ -132,7 +159,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   private runItem(run: CatalogRun): vscode.TreeItem {
     const { info } = run;
-    const siblings = this.catalog.list().filter((r) => r.info.group === info.group);
+    const siblings = this.members(info.group);
     const label = runLabel(run, siblings);
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.id}`;
