@@ -336,6 +336,17 @@ const waitForCheckpoint = (dir: string, after = 2) =>
     90_000,
   );
 
+/** The `mid` trial submitted to Slurm, once it has a checkpoint and records after it. */
+async function submitMidRun(): Promise<{ cwd: string; job: string; dir: string }> {
+  const cwd = workspace({ 'mid.wdlab.json': tiny('mid', MID_EPOCHS) });
+  const out = await runCli(['run', 'mid.wdlab.json', '--executor', 'slurm', '--quiet'], cwd);
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  const job = jobIdOf(out.stdout);
+  const dir = runDirs(cwd)[0];
+  await waitForCheckpoint(dir);
+  return { cwd, job, dir };
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -469,12 +480,7 @@ describe('Slurm executor on a real cluster (test/harness/slurm-up.sh)', () => {
 
   test("scancel with SIGKILL: the run ends failed with Slurm's reason, every metrics line parses, and resume ends as an uninterrupted run", async (t) => {
     if (unavailable) return t.skip(unavailable);
-    const cwd = workspace({ 'mid.wdlab.json': tiny('mid', MID_EPOCHS) });
-    const out = await runCli(['run', 'mid.wdlab.json', '--executor', 'slurm', '--quiet'], cwd);
-    assert.equal(out.code, 0, out.stdout + out.stderr);
-    const job = jobIdOf(out.stdout);
-    const dir = runDirs(cwd)[0];
-    await waitForCheckpoint(dir);
+    const { cwd, job, dir } = await submitMidRun();
     const trainer = readRunInfo(dir).trainerPid as number;
     // SIGKILL to the task's batch process (wdlab run-trial): what Slurm's own KILL does to it.
     execFileSync('scancel', ['--batch', '--signal=KILL', `${job}_0`]);
@@ -502,12 +508,7 @@ describe('Slurm executor on a real cluster (test/harness/slurm-up.sh)', () => {
 
   test('a task that Slurm requeues mid-run restarts from its checkpoint, never from the start', async (t) => {
     if (unavailable) return t.skip(unavailable);
-    const cwd = workspace({ 'mid.wdlab.json': tiny('mid', MID_EPOCHS) });
-    const out = await runCli(['run', 'mid.wdlab.json', '--executor', 'slurm', '--quiet'], cwd);
-    assert.equal(out.code, 0, out.stdout + out.stderr);
-    const job = jobIdOf(out.stdout);
-    const dir = runDirs(cwd)[0];
-    await waitForCheckpoint(dir);
+    const { job, dir } = await submitMidRun();
     execFileSync('scontrol', ['requeue', `${job}_0`]);
     // Queued again while Slurm holds it (cred_expire, 10 s on the test cluster), then running, then done.
     await waitFor('the requeued task to finish', () => readRunInfo(dir).status === 'completed', 120_000);

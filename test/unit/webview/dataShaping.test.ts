@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MetricRecord } from '../../../src/protocol/records';
-import type { RunView } from '../../../src/protocol/runs';
 import { csvField, seriesToCsv, toCsv } from '../../../webview/data/csv';
 import { decimateMinMax } from '../../../webview/data/decimate';
 import { aggregateSeries, groupRuns, sweepAxes } from '../../../webview/data/grouping';
@@ -15,6 +14,7 @@ import {
   SeriesCache,
 } from '../../../webview/data/series';
 import { emaSmooth } from '../../../webview/data/smoothing';
+import { runView } from '../../helpers/runViews';
 
 const close = (a: number[], b: number[], eps = 1e-9) => {
   assert.equal(a.length, b.length);
@@ -23,17 +23,7 @@ const close = (a: number[], b: number[], eps = 1e-9) => {
   });
 };
 
-const run = (id: string, values: Record<string, unknown>, extra: Partial<RunView> = {}): RunView => ({
-  id,
-  name: 'sweep',
-  group: 'g',
-  values,
-  label: Object.entries(values)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', '),
-  status: 'completed',
-  ...extra,
-});
+const run = runView;
 
 describe('series', () => {
   const records: MetricRecord[] = [

@@ -20,6 +20,7 @@ import {
 import { layerShade } from '../../../webview/data/runStyle';
 import { SeriesCache } from '../../../webview/data/series';
 import { DEFAULT_STATE, type ViewState } from '../../../webview/state';
+import { runView } from '../../helpers/runViews';
 
 const layer = (name: string, scaleInvariant: boolean): LayerInfo => ({
   name,
@@ -31,17 +32,8 @@ const layer = (name: string, scaleInvariant: boolean): LayerInfo => ({
 // A BN network: the convolutions are scale-invariant, the classifier is not.
 const LAYERS = [layer('conv1', true), layer('conv2', true), layer('fc', false)];
 
-const run = (id: string, values: Record<string, unknown>, layers?: LayerInfo[]): RunView => ({
-  id,
-  name: 'sweep',
-  group: 'g',
-  values,
-  label: Object.entries(values)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', '),
-  status: 'completed',
-  layers,
-});
+const run = (id: string, values: Record<string, unknown>, layers?: LayerInfo[]): RunView =>
+  runView(id, values, { layers });
 
 const records = (scale: number): MetricRecord[] =>
   Array.from({ length: 4 }, (_, i) => ({

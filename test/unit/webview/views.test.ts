@@ -15,22 +15,14 @@ import { discoverCharts } from '../../../webview/data/families';
 import { SeriesCache } from '../../../webview/data/series';
 import { RunModel } from '../../../webview/model';
 import { DEFAULT_STATE, sanitizeState, type ViewState } from '../../../webview/state';
+import { runView } from '../../helpers/runViews';
 
 const made: string[] = [];
 after(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
-const view = (id: string, values: Record<string, unknown>): RunView => ({
-  id,
-  name: 'sweep',
-  group: 'g',
-  values,
-  label: Object.entries(values)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', '),
-  status: 'completed',
-});
+const view = (id: string, values: Record<string, unknown>): RunView => runView(id, values);
 
 const recordsOf = (scale: number, n = 5): MetricRecord[] =>
   Array.from({ length: n }, (_, i) => ({
