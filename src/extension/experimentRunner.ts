@@ -210,8 +210,10 @@ export class ExperimentRunner implements vscode.Disposable {
       (t) => t.runId,
     );
     const resume = resumable.length > 1 ? 'Resume Sweep' : 'Resume';
+    // No Resume while the rest of the sweep trains: its stopped trials resume once it has ended.
+    const offer = resumable.length > 0 && merged.continuing === 0;
     void vscode.window
-      .showInformationMessage(`Weight Decay Lab: ${text}`, ...(resumable.length > 0 ? [resume] : []))
+      .showInformationMessage(`Weight Decay Lab: ${text}`, ...(offer ? [resume] : []))
       .then((choice) => {
         if (choice === resume) void vscode.commands.executeCommand('wdlab.resumeRun', resumable);
       });

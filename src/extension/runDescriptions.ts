@@ -213,9 +213,13 @@ export function describeStop(
     sentences.push(`The sweep goes on with its other ${c} trial${c === 1 ? '' : 's'}.`);
   }
   const resumable = stopped.length + n;
+  // While the rest of the sweep trains, its stopped trials wait for it to end (one job at a time).
+  const later = report.continuing > 0 ? ' once the sweep has ended' : '';
   if (resumable === 1) {
     sentences.push(
-      stopped.length === 1 ? 'Resume continues it from its last checkpoint.' : 'Resume starts it later.',
+      stopped.length === 1
+        ? `Resume continues it from its last checkpoint${later}.`
+        : `Resume starts it${later || ' later'}.`,
     );
   } else if (resumable > 1) {
     sentences.push(`Resume Sweep continues all ${resumable}, each from its last checkpoint.`);
