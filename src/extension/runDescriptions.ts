@@ -91,7 +91,8 @@ export function describeRun(run: RowRun): string {
       return join('queued', slurm);
     case 'running': {
       const p = info.progress;
-      if (!p) return join('running', slurm ?? 'starting');
+      // The task has started (it wrote `running`): a PENDING from the last squeue is stale.
+      if (!p) return join('running', slurm && !slurm.startsWith('PENDING') ? slurm : 'starting');
       const epoch = `epoch ${Math.min(p.epochs, Math.floor(p.epoch) + 1)}/${p.epochs}`;
       return join(`${done ?? 0}% done`, acc, epoch);
     }

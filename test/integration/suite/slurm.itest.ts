@@ -104,7 +104,7 @@ suite('Slurm runs in the Runs view', () => {
       const running = await runRow(id, (i) => themeIcon(i) === 'sync~spin', 30_000, 'RUNNING');
       assert.equal(running.item.contextValue, 'wdlab.run.running.slurm');
       // Slurm's word until the first progress, then how much of the run is done.
-      assert.match(String(running.item.description), /^(running · RUNNING|\d+% done)/);
+      assert.match(String(running.item.description), /^(running · (RUNNING|starting)|\d+% done)/);
 
       // The results panel follows the run's folder: records arrive while it trains.
       await showResultsUntilLiveRecords(wdlab, id);

@@ -88,6 +88,14 @@ test('descriptions: accuracy is "acc", progress is "done", stopped says where', 
   );
   assert.equal(describeRun(row({ status: 'running', progress: p })), '37% done · epoch 2/4');
   assert.equal(describeRun(row({ status: 'running' })), 'running · starting');
+  // A Slurm task that has started: Slurm's word until its first progress, never a stale PENDING.
+  const slurm = (state: string) =>
+    row({
+      status: 'running',
+      executor: { kind: 'slurm', jobId: '7', arrayIndex: 0, script: 's.sh', options: {}, state },
+    });
+  assert.equal(describeRun(slurm('RUNNING')), 'running · RUNNING');
+  assert.equal(describeRun(slurm('PENDING')), 'running · starting');
   assert.equal(
     describeRun(row({ status: 'cancelled', progress: p }, { 'test/accuracy': 0.147 })),
     'acc 14.7% · stopped at 37%',
