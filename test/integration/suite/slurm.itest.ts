@@ -76,7 +76,9 @@ suite('Slurm runs in the Runs view', () => {
     if (unavailable()) return;
     const wdlab = await api();
     const config = vscode.workspace.getConfiguration('wdlab');
-    const uri = writeSpec('slurm-view', 120);
+    // Long enough (several seconds of training) that the view, which follows another process's run
+    // through its files and a 2 s poll, sees it running before it completes.
+    const uri = writeSpec('slurm-view', 400);
     // Held a few seconds by Slurm itself, so that PENDING is there to be seen.
     await config.update('slurm.sbatchArgs', ['--begin=now+4'], vscode.ConfigurationTarget.Workspace);
     await config.update('executor', 'slurm', vscode.ConfigurationTarget.Workspace);
