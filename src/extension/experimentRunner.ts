@@ -10,7 +10,7 @@ import { type SweepObserver, type SweepResult, SweepRun } from '../runner/sweep'
 import type { TrialResult, TrialRunner } from '../runner/trialRunner';
 import type { Trial } from '../spec';
 import type { RunCatalog } from './runCatalog';
-import { describeFinished, describeStop, runLabel } from './runDescriptions';
+import { describeFinished, describeStop, percentDone, runLabel } from './runDescriptions';
 
 export interface SweepRequest {
   kind: 'sweep';
@@ -342,7 +342,10 @@ export class ExperimentRunner implements vscode.Disposable {
               : [runId];
           for (const id of j.runIds) {
             this.catalog.ownRuns.add(id);
-            j.runDirs.set(id, join(dirname(runner.runDir), id));
+            const dir = join(dirname(runner.runDir), id);
+            j.runDirs.set(id, dir);
+            // Every trial of the sweep shows (queued) from the start, not when a watcher reports it.
+            if (dir !== runner.runDir) void this.catalog.refreshRun(dir);
           }
         }
         j.trial = { runner, runId, ...position };
@@ -437,9 +440,11 @@ export class ExperimentRunner implements vscode.Disposable {
     const t = job.trial;
     if (!t) return job.started ? 'starting…' : 'queued';
     const p = job.progress;
-    const trials = t.count > 1 ? `${t.index + 1}/${t.count} trials` : '1 trial';
-    const epoch = p ? ` · epoch ${Math.min(p.epochs, Math.floor(p.epoch) + 1)}/${p.epochs}` : ' · starting';
-    return `${trials}${epoch}`;
+    // "trial 2 of 4 · 38% done · epoch 2/4": the same words as the Runs view's rows.
+    const trial = t.count > 1 ? `trial ${t.index + 1} of ${t.count} · ` : '';
+    if (!p) return `${trial}starting`;
+    const epoch = `epoch ${Math.min(p.epochs, Math.floor(p.epoch) + 1)}/${p.epochs}`;
+    return `${trial}${percentDone(p) ?? 0}% done · ${epoch}`;
   }
 
   private scheduleStatus(): void {

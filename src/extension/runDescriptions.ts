@@ -186,7 +186,8 @@ export interface StoppedTrial {
 /**
  * What a Stop says once it has happened: which trial stopped where, which queued trials were cancelled
  * before they started, and whether the rest of the sweep goes on, e.g. "Stopped weightDecay at 38% (step
- * 120 of 320); the sweep goes on with its other 2 trials. Resume continues it from its last checkpoint."
+ * 120 of 320). The sweep goes on with 2 more trials. Resume continues it from its last checkpoint once
+ * the sweep has ended."
  */
 export function describeStop(
   report: { stopped: readonly StoppedTrial[]; skipped: readonly StoppedTrial[]; continuing: number },
@@ -211,7 +212,7 @@ export function describeStop(
   }
   if (report.continuing > 0) {
     const c = report.continuing;
-    sentences.push(`The sweep goes on with its other ${c} trial${c === 1 ? '' : 's'}.`);
+    sentences.push(`The sweep goes on with ${c} more trial${c === 1 ? '' : 's'}.`);
   }
   const resumable = stopped.length + n;
   // While the rest of the sweep trains, its stopped trials wait for it to end (one job at a time).

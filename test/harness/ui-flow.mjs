@@ -246,8 +246,14 @@ try {
   /** Per trial row (labelled by its sweep value), the distinct "N% done" figures seen. */
   const liveFigures = new Map();
   let liveShot = false;
+  let sawSecondQueued = false;
   for (;;) {
-    for (const row of await rowsNow().catch(() => [])) {
+    const rows = await rowsNow().catch(() => []);
+    // While the first trial trains, the second is listed, queued.
+    if (rows.some((r) => r.name === 'none' && /% done/.test(r.description))) {
+      sawSecondQueued ||= rows.some((r) => r.name === 'weightDecay' && r.description === 'queued');
+    }
+    for (const row of rows) {
       const m = /^(\d+)% done/.exec(row.description);
       if (!m || !['none', 'weightDecay'].includes(row.name)) continue;
       liveFigures.set(row.name, new Set([...(liveFigures.get(row.name) ?? []), Number(m[1])]));
@@ -269,6 +275,7 @@ try {
   }
   const seen = [...liveFigures].map(([label, figures]) => `${label}: ${[...figures].join(', ')}%`);
   step(`live rows while training: ${seen.join(' | ') || 'none'}`);
+  if (!sawSecondQueued) throw new Error('the second trial was not listed as queued while the first trained');
   if (![...liveFigures.values()].some((f) => f.size >= 2)) {
     throw new Error(`no trial's row showed its progress moving while it trained: ${seen.join(' | ')}`);
   }

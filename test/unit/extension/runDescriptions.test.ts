@@ -146,7 +146,7 @@ test('Stop messages: one trial of a sweep, a whole sweep, a queued trial, a run 
       },
       labelOf,
     ),
-    'Stopped quick · none at 37% (step 120 of 320). The sweep goes on with its other 2 trials. Resume continues it from its last checkpoint once the sweep has ended.',
+    'Stopped quick · none at 37% (step 120 of 320). The sweep goes on with 2 more trials. Resume continues it from its last checkpoint once the sweep has ended.',
   );
   assert.equal(
     describeStop(
@@ -167,7 +167,7 @@ test('Stop messages: one trial of a sweep, a whole sweep, a queued trial, a run 
       { stopped: [], skipped: [{ runId: 'b', status: 'cancelled', started: false }], continuing: 1 },
       labelOf,
     ),
-    'One queued trial (quick · weightDecay) cancelled before starting. The sweep goes on with its other 1 trial. Resume starts it once the sweep has ended.',
+    'One queued trial (quick · weightDecay) cancelled before starting. The sweep goes on with 1 more trial. Resume starts it once the sweep has ended.',
   );
   assert.equal(
     describeStop(
