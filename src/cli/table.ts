@@ -1,4 +1,5 @@
 // Plain-text tables and number formats for the terminal.
+import { formatAccuracy } from '../protocol/metrics';
 
 /** Left-aligned columns separated by two spaces; the header is underlined with dashes. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -11,8 +12,7 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export const percent = (v: number | undefined): string =>
-  v === undefined ? '-' : `${(100 * v).toFixed(1)}%`;
+export const percent = (v: number | undefined): string => (v === undefined ? '-' : formatAccuracy(v));
 
 export const num = (v: number | undefined, digits = 4): string =>
   v === undefined ? '-' : Number.isFinite(v) ? v.toPrecision(digits) : String(v);

@@ -12,6 +12,7 @@ import { exists } from './files';
 import { newFromPaper } from './newFromPaper';
 import type { ResultsHost } from './resultsHost';
 import type { CatalogRun, RunCatalog } from './runCatalog';
+import { describeRun } from './runDescriptions';
 import type { RunsNode } from './runsTree';
 import {
   chooseExecutor,
@@ -107,7 +108,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }
     const items = candidates.map((r) => ({
       label: r.info.trial.label || r.info.name,
-      description: `${r.info.status}${r.final['test/accuracy'] === undefined ? '' : ` · ${(r.final['test/accuracy'] * 100).toFixed(1)}%`}`,
+      // The Runs view's words: accuracy as "acc", progress as "done".
+      description: describeRun(r),
       detail: r.id,
       run: r,
     }));

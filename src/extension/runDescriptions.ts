@@ -2,6 +2,7 @@
 // without VS Code. A trial's label leads with what sets it apart from its siblings (the sweep's values,
 // shortest first), and its description keeps the test accuracy where a narrow side bar still shows it,
 // always written "acc", so that it is never read as progress (written "done").
+import { formatAccuracy } from '../protocol/metrics';
 import type { TrainingProgress } from '../protocol/records';
 import { describeSlurm } from '../runner/executors/slurm';
 import type { RunInfo } from '../runner/runStore';
@@ -14,7 +15,7 @@ export interface RowRun {
   final: Record<string, number>;
 }
 
-const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+const percent = formatAccuracy;
 
 /** Whole-run progress in percent (floored: 100% only once the last step is done); undefined if unknown. */
 export function percentDone(p: TrainingProgress | undefined): number | undefined {

@@ -1,6 +1,7 @@
 // The Runs view: runs grouped by spec name, then by sweep (a sweep's trials share a group id). A sweep
 // of one trial shows its run directly under the spec name.
 import * as vscode from 'vscode';
+import { formatAccuracy } from '../protocol/metrics';
 import type { RunStatus } from '../protocol/runs';
 import type { CatalogRun, RunCatalog } from './runCatalog';
 import {
@@ -196,7 +197,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const acc = run.final['test/accuracy'];
     if (acc !== undefined) {
       const when = info.status === 'running' ? 'so far' : info.status === 'completed' ? 'final' : 'last';
-      md.appendMarkdown(`Test accuracy (${when}): ${(acc * 100).toFixed(1)}%\n\n`);
+      md.appendMarkdown(`Test accuracy (${when}): ${formatAccuracy(acc)}\n\n`);
     }
     for (const w of info.warnings ?? []) md.appendMarkdown(`$(warning) ${w}\n\n`);
     if (info.progress) {

@@ -16,6 +16,14 @@ export const METRIC_FAMILIES: readonly { id: MetricFamily; title: string }[] = [
   { id: 'other', title: 'Other' },
 ];
 
+/**
+ * An accuracy (a fraction in metrics.jsonl) as every view shows it: percent with one decimal,
+ * 0.8734 -> "87.3%" (the Runs view, the CLI's tables, the verdict, the run table).
+ */
+export function formatAccuracy(fraction: number): string {
+  return `${(100 * fraction).toFixed(1)}%`;
+}
+
 /** When a trainer logs a metric. */
 export type MetricSchedule = 'every record' | 'extra-pass points' | 'epoch ends';
 

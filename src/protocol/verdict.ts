@@ -4,6 +4,7 @@
 // 9; the paper's §4). It states what was measured and how it compares with the thresholds below; it never
 // names a cause it did not measure. Pure: the CLI (`wdlab explain`, `wdlab run`), the report and the VS
 // Code panel (webview/ui/verdict.ts) all call `explainRuns`.
+import { formatAccuracy } from './metrics';
 import type { LayerInfo, MetricRecord } from './records';
 import type { RunFacts, RunView } from './runs';
 
@@ -259,7 +260,7 @@ export function formatFactor(x: number): string {
   return x.toPrecision(2);
 }
 
-const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+const pct = formatAccuracy;
 const points = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)} pts`;
 const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${formatFactor(Math.abs(v))}`;
 

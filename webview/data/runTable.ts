@@ -3,7 +3,7 @@
 // whose value differs among the runs, and the final metrics, each from the last record of the run that
 // has the key (test accuracy is logged at extra-pass points only, so the very last record often lacks
 // it). Pure data: rows, columns, formatting and sorting; no DOM.
-import { METRICS, metricKey } from '../../src/protocol/metrics';
+import { formatAccuracy, METRICS, metricKey } from '../../src/protocol/metrics';
 import type { MetricRecord } from '../../src/protocol/records';
 import type { RunView } from '../../src/protocol/runs';
 import { toCsv } from './csv';
@@ -89,10 +89,8 @@ export interface RunTable {
 
 export const MISSING = '—';
 
-/** A fraction as percent with one decimal: 0.8734 -> `87.3%` (accuracies, as the rest of the view). */
-export function formatAccuracy(v: number): string {
-  return `${(100 * v).toFixed(1)}%`;
-}
+/** Accuracies as the rest of the view (and the Runs view, the CLI) show them: the registry's formatter. */
+export { formatAccuracy };
 
 /** A loss with 4 significant digits. */
 export function formatLoss(v: number): string {
