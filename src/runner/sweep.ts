@@ -39,8 +39,6 @@ export interface SweepResult {
 export class SweepRun {
   private current?: TrialRunner;
   private stopped = false;
-  /** Trials stopped on their own: the current one, or queued ones that will not start. */
-  private readonly skipped = new Set<string>();
   /** Trials that have ended (trained, or cancelled before they started). */
   private readonly ended = new Set<string>();
   /** This sweep's run folders, once created. */
@@ -65,12 +63,10 @@ export class SweepRun {
    */
   stopTrial(runDir: string): boolean {
     if (this.current?.runDir === runDir) {
-      this.skipped.add(runDir);
       this.current.stop();
       return true;
     }
-    if (!this.runDirs.includes(runDir) || this.skipped.has(runDir) || this.ended.has(runDir)) return false;
-    this.skipped.add(runDir);
+    if (!this.runDirs.includes(runDir) || this.ended.has(runDir)) return false;
     // A queued trial of a sweep reads as cancelled at once, not when the sweep reaches it (a resume's
     // queued runs are already cancelled or interrupted, and stay as they are).
     this.cancelBeforeStart(runDir);

@@ -2,26 +2,17 @@
 // says them. The run folder is written as the runner leaves it (runStore), as another process's run would be.
 import * as assert from 'node:assert/strict';
 import type * as vscode from 'vscode';
-import { createSweepRuns, readRunInfo, writeRunInfo } from '../../../src/runner/runStore';
+import { readRunInfo, writeRunInfo } from '../../../src/runner/runStore';
 import { chanceWarnings } from '../../../src/runner/warnings';
-import { expandSweep, loadSpecText, trialLabel } from '../../../src/spec';
+import { createBelowChanceRun } from '../../helpers/belowChance';
 import { suite, test } from '../runner';
 import { api, describeTree, poll, treeRows } from '../util';
 
 suite('run warnings in the Runs view', () => {
   test('a completed run below chance says so in its tooltip', async () => {
     const wdlab = await api();
-    const loaded = loadSpecText(
-      JSON.stringify({
-        name: 'below-chance',
-        data: { dataset: 'synthetic-images', trainSize: 256, testSize: 64 },
-        model: { arch: 'mlp' },
-        optimizer: { type: 'sgd', lr: 0.1 },
-      }),
-    );
-    assert.ok(loaded.spec, JSON.stringify(loaded.diagnostics));
-    const trials = expandSweep(loaded.spec);
-    const { runDirs } = createSweepRuns(wdlab.catalog.directory, trials, trials.map(trialLabel), undefined);
+    const { runDir } = createBelowChanceRun(wdlab.catalog.directory);
+    const runDirs = [runDir];
     const warnings = chanceWarnings({ 'test/accuracy': 0.02 }, 10);
     writeRunInfo(runDirs[0], {
       ...readRunInfo(runDirs[0]),

@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { MetricRecord } from '../../../src/protocol/records';
-import { createSweepRuns, readRunInfo } from '../../../src/runner/runStore';
+import { readRunInfo } from '../../../src/runner/runStore';
 import { TrialRunner } from '../../../src/runner/trialRunner';
 import { chanceWarnings, EXPLOSION_FACTOR, lossWarnings, runWarnings } from '../../../src/runner/warnings';
-import { expandSweep, loadSpecText, trialLabel } from '../../../src/spec';
 import { DATASET_CLASSES } from '../../../src/spec/catalog';
+import { createBelowChanceRun } from '../../helpers/belowChance';
 import { runCli } from '../../helpers/cli';
 import { scratchDir } from '../../helpers/scratch';
 
@@ -101,24 +101,15 @@ test('a completed run with a test accuracy below chance and an exploded test los
   const root = scratchDir('wdlab-warnings-');
   const trainer = join(root, 'trainer.js');
   writeFileSync(trainer, SCRIPTED_TRAINER);
-  const loaded = loadSpecText(
-    JSON.stringify({
-      name: 'below-chance',
-      data: { dataset: 'synthetic-images', trainSize: 256, testSize: 64 },
-      model: { arch: 'mlp' },
-      optimizer: { type: 'sgd', lr: 0.1 },
-    }),
-  );
-  assert.ok(loaded.spec, JSON.stringify(loaded.diagnostics));
-  const trials = expandSweep(loaded.spec);
   const runsDir = join(root, 'runs');
-  const { runDirs } = createSweepRuns(runsDir, trials, trials.map(trialLabel), undefined);
+  const { runDir, trial } = createBelowChanceRun(runsDir);
+  const runDirs = [runDir];
   const final = { 'train/loss': 0.1, 'test/loss': 900, 'test/accuracy': 0.02 };
   const runner = new TrialRunner(runDirs[0], {
     trainerPath: trainer,
     env: { FINAL_RECORD: JSON.stringify(final) },
   });
-  const result = await runner.run(trials[0].spec, false);
+  const result = await runner.run(trial.spec, false);
   assert.equal(result.status, 'completed');
 
   const info = readRunInfo(runDirs[0]);
